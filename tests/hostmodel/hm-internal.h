@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Host model: a userspace model of the Linux iommufd + VFIO cdev +
+ * ARM SMMUv3 nesting ABI, loaded with LD_PRELOAD.
+ *
+ * Private declarations shared by the hm-*.c files of libhostmodel.so.
+ * Nothing here is exported: the library only exports the libc symbols
+ * it interposes.
+ */
+#ifndef HM_INTERNAL_H
+#define HM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <sys/types.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#define HM_HIDDEN __attribute__((visibility("hidden")))
+
+#define HM_MAX_FDS      65536
+#define HM_NAME_LEN     32
+#define HM_MAX_SMMUS    16
+#define HM_MAX_DEVICES  32
+#define HM_MAX_VECTORS  64
+
+#define HM_PAGE_SIZE_DEFAULT    4096
+#define HM_SW_MSI_BASE          0x8000000ULL
+#define HM_SW_MSI_LENGTH        0x100000ULL
+
+/* ---- SMMUv3 architecture fields (IDR registers, STE, commands) ---- */
+
+#define HM_BIT(n)               (1ULL << (n))
+#define HM_MASK(hi, lo)         ((~0ULL >> (63 - (hi))) & ~((1ULL << (lo)) - 1))
+#define HM_FIELD_GET(hi, lo, v) (((uint64_t)(v) & HM_MASK(hi, lo)) >> (lo))
+
+/* IDR0 */
+#define HM_IDR0_S2P(r)          HM_FIELD_GET(0, 0, r)
+#define HM_IDR0_S1P(r)          HM_FIELD_GET(1, 1, r)
+#define HM_IDR0_TTF(r)          HM_FIELD_GET(3, 2, r)
+#define HM_IDR0_COHACC(r)       HM_FIELD_GET(4, 4, r)
+#define HM_IDR0_HTTU(r)         HM_FIELD_GET(7, 6, r)
+#define HM_IDR0_ATS(r)          HM_FIELD_GET(10, 10, r)
+#define HM_IDR0_VMID16(r)       HM_FIELD_GET(18, 18, r)
+#define HM_IDR0_ST_LEVEL(r)     HM_FIELD_GET(28, 27, r)
+/* IDR1 */
+#define HM_IDR1_SIDSIZE(r)      HM_FIELD_GET(5, 0, r)
+#define HM_IDR1_SSIDSIZE(r)     HM_FIELD_GET(10, 6, r)
+/* IDR3 */
+#define HM_IDR3_FWB(r)          HM_FIELD_GET(8, 8, r)
+#define HM_IDR3_RIL(r)          HM_FIELD_GET(10, 10, r)
+#define HM_IDR3_BBML(r)         HM_FIELD_GET(12, 11, r)
+/* IDR5 */
+#define HM_IDR5_OAS(r)          HM_FIELD_GET(2, 0, r)
+#define HM_IDR5_GRAN4K(r)       HM_FIELD_GET(4, 4, r)
+#define HM_IDR5_GRAN16K(r)      HM_FIELD_GET(5, 5, r)
+#define HM_IDR5_GRAN64K(r)      HM_FIELD_GET(6, 6, r)
+#define HM_IDR5_VAX(r)          HM_FIELD_GET(11, 10, r)
+
+/* Stream table entry, the two words a VMM may give for nesting */
+#define HM_STE0_V               HM_BIT(0)
+#define HM_STE0_CFG_MASK        HM_MASK(3, 1)
+#define HM_STE0_CFG(v)          HM_FIELD_GET(3, 1, v)
+#define HM_STE_CFG_ABORT        0
+#define HM_STE_CFG_BYPASS       4
+#define HM_STE_CFG_S1_TRANS     5
+#define HM_STE_CFG_S2_TRANS     6
+#define HM_STE_CFG_NESTED       7
+#define HM_STE1_EATS_MASK       HM_MASK(29, 28)
+#define HM_STE1_EATS(v)         HM_FIELD_GET(29, 28, v)
+#define HM_STE1_EATS_ABT        0
+#define HM_STE1_EATS_TRANS      1
+#define HM_STE1_MEV             HM_BIT(19)
+/* V, Config, S1Fmt, S1ContextPtr, S1CDMax */
+#define HM_STE0_NESTING_ALLOWED (HM_STE0_V | HM_STE0_CFG_MASK | \
+                                 HM_MASK(5, 4) | HM_MASK(51, 6) | \
+                                 HM_MASK(63, 59))
+/* S1DSS, S1CIR, S1COR, S1CSH, S1STALLD, EATS */
+#define HM_STE1_NESTING_ALLOWED (HM_MASK(1, 0) | HM_MASK(3, 2) | \
+                                 HM_MASK(5, 4) | HM_MASK(7, 6) | \
+                                 HM_BIT(27) | HM_STE1_EATS_MASK)
+
+/* Command queue */
+#define HM_CMD_OP(c0)           ((unsigned)((c0) & 0xff))
+#define HM_CMD_SID_MASK         HM_MASK(63, 32)
+#define HM_CMD_SID(c0)          HM_FIELD_GET(63, 32, c0)
+#define HM_CMD_VMID_MASK        HM_MASK(47, 32)
+#define HM_OP_CFGI_STE          0x03
+#define HM_OP_CFGI_CD           0x05
+#define HM_OP_CFGI_CD_ALL       0x06
+#define HM_OP_TLBI_NH_ALL       0x10
+#define HM_OP_TLBI_NH_ASID      0x11
+#define HM_OP_TLBI_NH_VA        0x12
+#define HM_OP_TLBI_NH_VAA       0x13
+#define HM_OP_TLBI_NSNH_ALL     0x30
+#define HM_OP_ATC_INV           0x40
+#define HM_OP_CMD_SYNC          0x46
+#define HM_SYNC_CS_SEV          (2ULL << 12)
+/* The kernel's CMDQ_BATCH_ENTRIES is BITS_PER_LONG */
+#define HM_CMDQ_BATCH_DEFAULT   64
+
+/* Event queue */
+#define HM_EVT_ID(e0)           ((unsigned)((e0) & 0xff))
+#define HM_EVT_SID_MASK         HM_MASK(63, 32)
+#define HM_EVT1_STALL           HM_BIT(31)
+#define HM_EVT1_S2              HM_BIT(39)
+
+/* ---- configuration ---- */
+
+typedef struct HmProfile {
+    char name[HM_NAME_LEN];
+    uint32_t idr[6];
+    uint32_t iidr;
+    uint32_t aidr;
+    bool canwbs;            /* default for devices behind this SMMU */
+    bool force_sync;        /* ARM_SMMU_OPT_CMDQ_FORCE_SYNC */
+    unsigned cmdq_batch;    /* CMDQ_BATCH_ENTRIES */
+} HmProfile;
+
+typedef struct HmHostCmd {
+    uint64_t cmd[2];
+    uint32_t batch;         /* issue number (cmdlist call) on this SMMU */
+    int sync_errno;         /* for CMD_SYNC entries: 0 or the failure */
+} HmHostCmd;
+
+typedef struct HmFailRule {
+    int active;
+    char name[48];          /* ioctl name, or SMMU name for sync rules */
+    unsigned remaining;     /* calls left before the failing one */
+    int err;
+} HmFailRule;
+
+typedef struct HmSmmu {
+    char name[HM_NAME_LEN];
+    HmProfile prof;
+    unsigned vmid_bits;
+    uint8_t vmid_used[65536 / 8];
+    HmHostCmd *log;
+    size_t log_len, log_cap;
+    uint32_t batches;
+    uint64_t syncs;
+} HmSmmu;
+
+typedef struct HmResv {
+    uint64_t start, last;
+} HmResv;
+
+struct HmCtx;
+struct HmIdev;
+struct HmVfioFile;
+struct HmViommu;
+
+typedef enum HmIrqType {
+    HM_IRQ_NONE = -1,
+    HM_IRQ_INTX = VFIO_PCI_INTX_IRQ_INDEX,
+    HM_IRQ_MSI = VFIO_PCI_MSI_IRQ_INDEX,
+    HM_IRQ_MSIX = VFIO_PCI_MSIX_IRQ_INDEX,
+} HmIrqType;
+
+typedef struct HmDevice {
+    char name[HM_NAME_LEN];
+    char path[96];
+    HmSmmu *smmu;
+    uint32_t sid;
+    int group;
+    bool ats;
+    bool canwbs;
+    unsigned pasid_bits;
+    uint16_t vendor, device_id, subvendor, subdevice;
+    uint32_t class_code;
+    uint8_t revision;
+    uint16_t segment;
+    uint8_t bus, devfn;
+    unsigned msix_vectors;
+    unsigned msi_vectors_log2;
+    unsigned intx_pin;
+    uint64_t bar0_size;
+    bool dyn_msix;
+    HmResv resv[4];
+    unsigned n_resv;
+
+    /* runtime state */
+    struct HmVfioFile *bound;   /* the device file that is bound, if any */
+    unsigned opens;
+    uint8_t cfg[4096];
+    uint8_t cfg_wmask[4096];
+    uint32_t bar0_lo_written, bar0_hi_written;
+    uint32_t scratch;
+    HmIrqType irq_type;
+    int intx_fd, intx_unmask_fd;
+    bool intx_masked, intx_pending;
+    int vec_fd[HM_MAX_VECTORS];
+    unsigned num_vec;
+    int err_fd, req_fd;
+    uint64_t resets;
+    /* what the SMMU driver keeps per master */
+    bool has_vmaster;
+    struct HmViommu *vm_viommu;
+    uint32_t vm_vsid;
+    bool ats_enabled;
+    uint64_t ste[4];            /* the physical STE the host installed */
+} HmDevice;
+
+typedef struct HmConfig {
+    char host_path[512];
+    char host_dir[512];
+    uint64_t page_size;
+    unsigned va_bits;
+    HmSmmu smmus[HM_MAX_SMMUS];
+    unsigned n_smmus;
+    HmDevice devices[HM_MAX_DEVICES];
+    unsigned n_devices;
+} HmConfig;
+
+/* ---- iommufd objects ---- */
+
+typedef enum HmObjType {
+    HM_OBJ_DEVICE = 1,
+    HM_OBJ_IOAS,
+    HM_OBJ_HWPT_PAGING,
+    HM_OBJ_HWPT_NESTED,
+    HM_OBJ_VIOMMU,
+    HM_OBJ_VDEVICE,
+    HM_OBJ_VEVENTQ,
+    HM_OBJ_TOMBSTONE,       /* an id the kernel keeps reserved */
+    HM_OBJ_TYPE_MAX,
+} HmObjType;
+
+typedef struct HmObj {
+    HmObjType type;
+    uint32_t id;
+    int users;              /* the kernel's obj.users: 1 == only the table */
+    struct HmCtx *ctx;
+} HmObj;
+
+typedef struct HmArea {
+    uint64_t iova, last;
+    uint64_t uva;
+    bool is_file;
+    uint32_t flags;
+} HmArea;
+
+typedef struct HmIoas {
+    HmObj obj;
+    HmArea *areas;
+    size_t n_areas, cap_areas;
+    HmResv *allowed;
+    size_t n_allowed;
+    bool disable_large_pages;
+} HmIoas;
+
+typedef struct HmHwpt {
+    HmObj obj;
+    HmSmmu *smmu;
+    /* paging */
+    HmIoas *ioas;
+    bool nest_parent;
+    bool auto_domain;
+    bool dirty_tracking;
+    bool dirty_enabled;
+    unsigned ias_bits;
+    uint16_t vmid;
+    /* nested */
+    struct HmViommu *viommu;
+    uint64_t ste[2];
+    bool enable_ats;
+} HmHwpt;
+
+typedef struct HmViommu {
+    HmObj obj;
+    HmHwpt *s2;
+    HmSmmu *smmu;
+    uint32_t type;
+    uint16_t vmid;
+} HmViommu;
+
+typedef struct HmIgroup {
+    int group_id;
+    int refs;
+    HmHwpt *hwpt;
+    struct HmIdev *attached[HM_MAX_DEVICES];
+    unsigned n_attached;
+} HmIgroup;
+
+typedef struct HmIdev {
+    HmObj obj;
+    HmDevice *dev;
+    HmIgroup *igroup;
+    struct HmVdevice *vdev;
+} HmIdev;
+
+typedef struct HmVdevice {
+    HmObj obj;
+    HmViommu *viommu;
+    HmIdev *idev;
+    uint64_t virt_id;
+} HmVdevice;
+
+typedef struct HmVevent {
+    struct HmVevent *next;
+    bool lost;              /* header-only IOMMU_VEVENTQ_FLAG_LOST_EVENTS */
+    uint32_t sequence;
+    uint64_t evt[4];
+} HmVevent;
+
+typedef struct HmVeventq {
+    HmObj obj;
+    HmViommu *viommu;
+    uint32_t type;
+    uint32_t depth;
+    uint32_t num_events;
+    uint32_t sequence;
+    HmVevent *head, *tail;
+    int kfd;                /* eventfd backing poll readiness */
+    bool kfd_signaled;
+    int open_files;
+} HmVeventq;
+
+typedef struct HmCtx {
+    unsigned serial;
+    HmObj **objs;           /* index == id */
+    uint32_t n_objs;        /* highest id + 1 */
+    HmIgroup *igroups[HM_MAX_DEVICES];
+    unsigned n_igroups;
+    int refs;               /* open fds + bound devices + open vEVENTQ fds */
+    int fd_refs;            /* open fds of /dev/iommu only */
+    bool closed_reported;
+    uint32_t vfio_ioas;
+    bool account_mm;
+    struct HmCtx *next;
+} HmCtx;
+
+/* ---- files behind file descriptors ---- */
+
+typedef enum HmFileType {
+    HM_FILE_IOMMUFD = 1,
+    HM_FILE_VFIO,
+    HM_FILE_VEVENTQ,
+} HmFileType;
+
+typedef struct HmVfioFile {
+    HmDevice *dev;
+    HmCtx *ctx;             /* bound context */
+    HmIdev *idev;
+    bool access_granted;
+    bool attached;
+} HmVfioFile;
+
+typedef struct HmFile {
+    HmFileType type;
+    int refs;               /* number of fds pointing at this file */
+    int kfd_first;          /* the first kernel fd, for logs */
+    union {
+        HmCtx *ctx;
+        HmVfioFile *vf;
+        HmVeventq *veq;
+    } u;
+} HmFile;
+
+/* ---- one intercepted call, for the JSON log ---- */
+
+typedef struct HmCall {
+    const char *name;
+    int fd;
+    char in[2048];
+    size_t in_len;
+    char out[4096];
+    size_t out_len;
+    int ret;
+    int err;
+} HmCall;
+
+/* ---- global state ---- */
+
+typedef struct HmState {
+    pthread_mutex_t lock;
+    bool active;
+    HmConfig cfg;
+    HmFile *fds[HM_MAX_FDS];
+    HmCtx *ctxs;
+    unsigned ctx_serial;
+    HmFailRule fail[32];
+    HmFailRule fail_sync[16];
+    char log_path[512];
+    FILE *log;
+    char report_path[512];
+    char control_path[512];
+    bool control_owner;
+    uint64_t seq;
+    struct {
+        char name[48];
+        uint64_t calls, errors;
+    } stats[64];
+    unsigned n_stats;
+} HmState;
+
+extern HmState hm HM_HIDDEN;
+
+/* the libc functions we forward to */
+typedef struct HmReal {
+    int (*open)(const char *, int, ...);
+    int (*openat)(int, const char *, int, ...);
+    int (*close)(int);
+    int (*ioctl)(int, unsigned long, ...);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*pread)(int, void *, size_t, off_t);
+    ssize_t (*pwrite)(int, const void *, size_t, off_t);
+    int (*dup)(int);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int);
+    int (*fcntl)(int, int, ...);
+} HmReal;
+
+extern HmReal hm_real HM_HIDDEN;
+HM_HIDDEN void hm_resolve_real(void);
+
+/* hm-main.c */
+HM_HIDDEN int hm_fd_install(HmFile *f, int kfd);
+HM_HIDDEN HmFile *hm_fd_lookup(int fd);
+HM_HIDDEN int hm_new_kfd(bool cloexec);
+HM_HIDDEN void hm_file_put(HmFile *f);
+HM_HIDDEN int hm_fail_check(const char *name);
+HM_HIDDEN void hm_stat(const char *name, bool error);
+
+/* hm-uaccess.c: copy_{from,to}_user against our own address space */
+HM_HIDDEN int hm_copy_from_user(void *dst, uint64_t uptr, size_t len);
+HM_HIDDEN int hm_copy_to_user(uint64_t uptr, const void *src, size_t len);
+HM_HIDDEN int hm_clear_user(uint64_t uptr, size_t len);
+HM_HIDDEN int hm_copy_struct_from_user(void *dst, size_t ksize,
+                                       uint64_t uptr, size_t usize);
+HM_HIDDEN bool hm_user_range_mapped(uint64_t uva, uint64_t len);
+
+/* hm-config.c */
+HM_HIDDEN int hm_config_load(HmConfig *cfg, const char *path, char *err,
+                             size_t errlen);
+HM_HIDDEN int hm_profile_load(HmProfile *p, const char *path, char *err,
+                              size_t errlen);
+HM_HIDDEN HmDevice *hm_device_by_path(const char *path);
+HM_HIDDEN HmDevice *hm_device_by_name(const char *name);
+HM_HIDDEN HmSmmu *hm_smmu_by_name(const char *name);
+HM_HIDDEN int hm_errno_parse(const char *s);
+HM_HIDDEN const char *hm_errno_name(int err);
+
+/* hm-iommufd.c */
+HM_HIDDEN HmCtx *hm_ctx_new(void);
+HM_HIDDEN void hm_ctx_get(HmCtx *ctx);
+HM_HIDDEN void hm_ctx_put(HmCtx *ctx);
+HM_HIDDEN int hm_iommufd_ioctl(HmCtx *ctx, unsigned long req, uint64_t arg,
+                               HmCall *call);
+HM_HIDDEN const char *hm_iommufd_ioctl_name(unsigned long req);
+HM_HIDDEN void *hm_obj_alloc(HmCtx *ctx, HmObjType type, size_t size);
+HM_HIDDEN HmObj *hm_obj_get(HmCtx *ctx, uint32_t id, HmObjType type);
+HM_HIDDEN const char *hm_obj_type_name(HmObjType t);
+HM_HIDDEN int hm_idev_bind(HmCtx *ctx, HmDevice *dev, HmIdev **out);
+HM_HIDDEN void hm_idev_unbind(HmIdev *idev);
+HM_HIDDEN int hm_idev_attach(HmIdev *idev, uint32_t *pt_id, bool replace);
+HM_HIDDEN void hm_idev_detach(HmIdev *idev);
+HM_HIDDEN bool hm_group_claimed_elsewhere(HmDevice *dev, HmCtx *ctx);
+HM_HIDDEN bool hm_ctx_has_group(HmCtx *ctx, int group);
+
+/* hm-smmu.c */
+HM_HIDDEN bool hm_smmu_can_nest(const HmSmmu *s);
+HM_HIDDEN bool hm_smmu_dirty_capable(const HmSmmu *s);
+HM_HIDDEN unsigned hm_smmu_oas_bits(const HmSmmu *s);
+HM_HIDDEN unsigned hm_smmu_s1_ias_bits(const HmSmmu *s);
+HM_HIDDEN unsigned hm_smmu_s2_ias_bits(const HmSmmu *s);
+HM_HIDDEN int hm_smmu_vmid_alloc(HmSmmu *s, uint16_t *vmid);
+HM_HIDDEN void hm_smmu_vmid_free(HmSmmu *s, uint16_t vmid);
+HM_HIDDEN int hm_smmu_validate_vste(uint64_t ste[2], bool *enable_ats);
+HM_HIDDEN int hm_smmu_cache_invalidate(HmViommu *v, uint64_t uptr,
+                                       uint32_t type, uint32_t entry_len,
+                                       uint32_t *entry_num, HmCall *call);
+HM_HIDDEN int hm_smmu_issue_cmdlist(HmSmmu *s, const uint64_t (*cmds)[2],
+                                    size_t n);
+HM_HIDDEN int hm_smmu_handle_event(HmDevice *dev, const uint64_t evt[4],
+                                   char *why, size_t whylen,
+                                   uint32_t *viommu_id, uint32_t *seq);
+HM_HIDDEN void hm_smmu_install_ste(HmDevice *dev, HmHwpt *hwpt);
+
+/* hm-veventq.c */
+HM_HIDDEN int hm_veventq_alloc(HmCtx *ctx, struct iommu_veventq_alloc *cmd);
+HM_HIDDEN int hm_veventq_report(HmViommu *v, uint32_t type,
+                                const uint64_t evt[4], uint32_t *seq);
+HM_HIDDEN ssize_t hm_veventq_read(HmVeventq *q, uint64_t ubuf, size_t count,
+                                  HmCall *call);
+HM_HIDDEN void hm_veventq_file_release(HmVeventq *q);
+HM_HIDDEN void hm_veventq_destroy(HmVeventq *q);
+HM_HIDDEN HmVeventq *hm_veventq_find(HmViommu *v, uint32_t type);
+
+/* hm-vfio.c */
+HM_HIDDEN int hm_vfio_open(HmDevice *dev, int flags, HmFile **out);
+HM_HIDDEN void hm_vfio_release(HmVfioFile *vf);
+HM_HIDDEN int hm_vfio_ioctl(HmVfioFile *vf, unsigned long req, uint64_t arg,
+                            HmCall *call);
+HM_HIDDEN const char *hm_vfio_ioctl_name(unsigned long req);
+HM_HIDDEN ssize_t hm_vfio_rw(HmVfioFile *vf, uint64_t ubuf, size_t count,
+                             uint64_t off, bool write, HmCall *call);
+HM_HIDDEN void hm_device_reset_state(HmDevice *dev);
+HM_HIDDEN int hm_device_signal(HmDevice *dev, const char *what,
+                               unsigned vector);
+
+/* hm-log.c */
+HM_HIDDEN void hm_log_open(void);
+HM_HIDDEN void hm_call_in(HmCall *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+HM_HIDDEN void hm_call_out(HmCall *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+HM_HIDDEN void hm_log_call(HmCall *c);
+HM_HIDDEN void hm_log_event(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+HM_HIDDEN void hm_report(const char *why, HmCtx *only);
+HM_HIDDEN size_t hm_objects_describe(char *buf, size_t len, HmCtx *only);
+HM_HIDDEN unsigned hm_objects_count(const char *type);
+
+/* hm-control.c */
+HM_HIDDEN void hm_control_start(void);
+HM_HIDDEN void hm_control_stop(void);
+HM_HIDDEN void hm_control_exec(const char *line, char *reply, size_t len);
+
+#endif /* HM_INTERNAL_H */

@@ -1,0 +1,758 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Host model: libc interposition, the fd table and library setup.
+ *
+ * Every model file (an iommufd context, a VFIO cdev device file, a
+ * vEVENTQ) is backed by a real kernel fd (an eventfd), so that poll(),
+ * close() and fd numbering behave like the kernel's.  The table below
+ * maps such fds to the model file; anything else goes to libc.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "hm-internal.h"
+
+HmState hm = {
+    .lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
+};
+HmReal hm_real;
+
+static pthread_once_t hm_real_once = PTHREAD_ONCE_INIT;
+
+static void hm_resolve_real_once(void)
+{
+    hm_real.open = dlsym(RTLD_NEXT, "open");
+    hm_real.openat = dlsym(RTLD_NEXT, "openat");
+    hm_real.close = dlsym(RTLD_NEXT, "close");
+    hm_real.ioctl = dlsym(RTLD_NEXT, "ioctl");
+    hm_real.read = dlsym(RTLD_NEXT, "read");
+    hm_real.write = dlsym(RTLD_NEXT, "write");
+    hm_real.pread = dlsym(RTLD_NEXT, "pread64");
+    hm_real.pwrite = dlsym(RTLD_NEXT, "pwrite64");
+    hm_real.dup = dlsym(RTLD_NEXT, "dup");
+    hm_real.dup2 = dlsym(RTLD_NEXT, "dup2");
+    hm_real.dup3 = dlsym(RTLD_NEXT, "dup3");
+    hm_real.fcntl = dlsym(RTLD_NEXT, "fcntl");
+}
+
+void hm_resolve_real(void)
+{
+    pthread_once(&hm_real_once, hm_resolve_real_once);
+}
+
+/* ---- fd table ---- */
+
+static inline HmFile *hm_fd_peek(int fd)
+{
+    if (fd < 0 || fd >= HM_MAX_FDS) {
+        return NULL;
+    }
+    return __atomic_load_n(&hm.fds[fd], __ATOMIC_ACQUIRE);
+}
+
+static inline bool hm_fd_is_model(int fd)
+{
+    return hm.active && hm_fd_peek(fd) != NULL;
+}
+
+HmFile *hm_fd_lookup(int fd)
+{
+    return hm_fd_peek(fd);
+}
+
+int hm_fd_install(HmFile *f, int kfd)
+{
+    if (kfd < 0 || kfd >= HM_MAX_FDS) {
+        return -EMFILE;
+    }
+    f->refs++;
+    __atomic_store_n(&hm.fds[kfd], f, __ATOMIC_RELEASE);
+    return kfd;
+}
+
+int hm_new_kfd(bool cloexec)
+{
+    int fd = eventfd(0, cloexec ? EFD_CLOEXEC : 0);
+
+    return fd < 0 ? -errno : fd;
+}
+
+void hm_file_put(HmFile *f)
+{
+    if (--f->refs > 0) {
+        return;
+    }
+    switch (f->type) {
+    case HM_FILE_IOMMUFD:
+        f->u.ctx->fd_refs--;
+        if (f->u.ctx->fd_refs == 0 && !f->u.ctx->closed_reported) {
+            /* what a leak check must look at: the kernel frees it all next */
+            f->u.ctx->closed_reported = true;
+            hm_report("close", f->u.ctx);
+        }
+        hm_ctx_put(f->u.ctx);
+        break;
+    case HM_FILE_VFIO:
+        hm_vfio_release(f->u.vf);
+        break;
+    case HM_FILE_VEVENTQ:
+        hm_veventq_file_release(f->u.veq);
+        break;
+    }
+    free(f);
+}
+
+/* Forget fd (it is being closed or replaced); the caller holds the lock */
+static void hm_fd_forget(int fd)
+{
+    HmFile *f = hm_fd_peek(fd);
+
+    if (!f) {
+        return;
+    }
+    __atomic_store_n(&hm.fds[fd], NULL, __ATOMIC_RELEASE);
+    hm_file_put(f);
+}
+
+/* ---- fault injection and statistics ---- */
+
+int hm_fail_check(const char *name)
+{
+    for (unsigned i = 0; i < sizeof(hm.fail) / sizeof(hm.fail[0]); i++) {
+        HmFailRule *r = &hm.fail[i];
+
+        if (!r->active || strcmp(r->name, name)) {
+            continue;
+        }
+        if (--r->remaining == 0) {
+            r->active = 0;
+            return r->err;
+        }
+    }
+    return 0;
+}
+
+void hm_stat(const char *name, bool error)
+{
+    unsigned i;
+
+    for (i = 0; i < hm.n_stats; i++) {
+        if (!strcmp(hm.stats[i].name, name)) {
+            break;
+        }
+    }
+    if (i == hm.n_stats) {
+        if (hm.n_stats == sizeof(hm.stats) / sizeof(hm.stats[0])) {
+            return;
+        }
+        snprintf(hm.stats[i].name, sizeof(hm.stats[i].name), "%s", name);
+        hm.n_stats++;
+    }
+    hm.stats[i].calls++;
+    if (error) {
+        hm.stats[i].errors++;
+    }
+}
+
+static void hm_call_finish(HmCall *c, int rc)
+{
+    if (rc < 0) {
+        c->ret = -1;
+        c->err = -rc;
+    } else {
+        c->ret = rc;
+        c->err = 0;
+    }
+    hm_stat(c->name, rc < 0);
+    hm_log_call(c);
+}
+
+/* ---- opening model files ---- */
+
+static const char *hm_model_path(int dirfd, const char *path)
+{
+    if (!hm.active || !path || path[0] != '/') {
+        (void)dirfd;
+        return NULL;
+    }
+    if (!strcmp(path, "/dev/iommu")) {
+        return path;
+    }
+    if (hm_device_by_path(path)) {
+        return path;
+    }
+    return NULL;
+}
+
+static int hm_open_model(const char *path, int flags)
+{
+    HmCall call = { .name = "open", .fd = -1 };
+    HmFile *f = NULL;
+    HmDevice *dev;
+    int kfd, rc;
+
+    pthread_mutex_lock(&hm.lock);
+    hm_call_in(&call, "\"path\":\"%s\",\"flags\":\"0x%x\"", path, flags);
+    dev = hm_device_by_path(path);
+    if (dev) {
+        rc = hm_vfio_open(dev, flags, &f);
+    } else {
+        f = calloc(1, sizeof(*f));
+        if (!f) {
+            rc = -ENOMEM;
+        } else {
+            f->type = HM_FILE_IOMMUFD;
+            f->u.ctx = hm_ctx_new();
+            f->u.ctx->fd_refs = 1;
+            rc = 0;
+        }
+    }
+    if (rc == 0) {
+        kfd = hm_new_kfd(flags & O_CLOEXEC);
+        if (kfd < 0) {
+            rc = kfd;
+            f->refs = 1;
+            hm_file_put(f);
+        } else {
+            f->kfd_first = kfd;
+            rc = hm_fd_install(f, kfd);
+            call.fd = kfd;
+            hm_call_out(&call, "\"file\":\"%s\"",
+                        dev ? "vfio" : "iommufd");
+        }
+    }
+    hm_call_finish(&call, rc);
+    pthread_mutex_unlock(&hm.lock);
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    return rc;
+}
+
+static int hm_do_open(int dirfd, bool at, const char *path, int flags,
+                      mode_t mode)
+{
+    hm_resolve_real();
+    if (hm_model_path(dirfd, path)) {
+        return hm_open_model(path, flags);
+    }
+    if (at) {
+        return hm_real.openat(dirfd, path, flags, mode);
+    }
+    return hm_real.open(path, flags, mode);
+}
+
+static mode_t hm_mode_arg(int flags, va_list ap)
+{
+    if ((flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE) {
+        return va_arg(ap, mode_t);
+    }
+    return 0;
+}
+
+#define HM_EXPORT __attribute__((visibility("default")))
+
+HM_EXPORT int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    mode_t mode;
+
+    va_start(ap, flags);
+    mode = hm_mode_arg(flags, ap);
+    va_end(ap);
+    return hm_do_open(AT_FDCWD, false, path, flags, mode);
+}
+
+HM_EXPORT int open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    mode_t mode;
+
+    va_start(ap, flags);
+    mode = hm_mode_arg(flags, ap);
+    va_end(ap);
+    return hm_do_open(AT_FDCWD, false, path, flags, mode);
+}
+
+HM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    mode_t mode;
+
+    va_start(ap, flags);
+    mode = hm_mode_arg(flags, ap);
+    va_end(ap);
+    return hm_do_open(dirfd, true, path, flags, mode);
+}
+
+HM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    mode_t mode;
+
+    va_start(ap, flags);
+    mode = hm_mode_arg(flags, ap);
+    va_end(ap);
+    return hm_do_open(dirfd, true, path, flags, mode);
+}
+
+/* _FORTIFY_SOURCE variants */
+HM_EXPORT int __open_2(const char *path, int flags)
+{
+    return hm_do_open(AT_FDCWD, false, path, flags, 0);
+}
+
+HM_EXPORT int __open64_2(const char *path, int flags)
+{
+    return hm_do_open(AT_FDCWD, false, path, flags, 0);
+}
+
+HM_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+    return hm_do_open(dirfd, true, path, flags, 0);
+}
+
+HM_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+    return hm_do_open(dirfd, true, path, flags, 0);
+}
+
+/* ---- close and dup ---- */
+
+HM_EXPORT int close(int fd)
+{
+    HmCall call = { .name = "close", .fd = fd };
+    int rc;
+
+    hm_resolve_real();
+    if (!hm_fd_is_model(fd)) {
+        return hm_real.close(fd);
+    }
+    pthread_mutex_lock(&hm.lock);
+    if (!hm_fd_peek(fd)) {
+        pthread_mutex_unlock(&hm.lock);
+        return hm_real.close(fd);
+    }
+    hm_fd_forget(fd);
+    rc = hm_real.close(fd);
+    hm_call_finish(&call, rc < 0 ? -errno : 0);
+    pthread_mutex_unlock(&hm.lock);
+    return rc;
+}
+
+static int hm_dup_common(int oldfd, int newfd, int flags, int kind)
+{
+    HmFile *f;
+    int rc;
+
+    pthread_mutex_lock(&hm.lock);
+    f = hm_fd_peek(oldfd);
+    if (kind != 0 && newfd != oldfd && hm_fd_peek(newfd)) {
+        /* dup2/dup3 silently close newfd */
+        hm_fd_forget(newfd);
+    }
+    switch (kind) {
+    case 0:
+        rc = hm_real.dup(oldfd);
+        break;
+    case 2:
+        rc = hm_real.dup2(oldfd, newfd);
+        break;
+    case 3:
+        rc = hm_real.dup3(oldfd, newfd, flags);
+        break;
+    default:
+        rc = hm_real.fcntl(oldfd, flags, newfd);
+        break;
+    }
+    if (rc >= 0 && f && rc != oldfd) {
+        if (hm_fd_install(f, rc) < 0) {
+            hm_real.close(rc);
+            rc = -1;
+            errno = EMFILE;
+        }
+    }
+    pthread_mutex_unlock(&hm.lock);
+    return rc;
+}
+
+HM_EXPORT int dup(int oldfd)
+{
+    hm_resolve_real();
+    if (!hm_fd_is_model(oldfd)) {
+        return hm_real.dup(oldfd);
+    }
+    return hm_dup_common(oldfd, -1, 0, 0);
+}
+
+HM_EXPORT int dup2(int oldfd, int newfd)
+{
+    hm_resolve_real();
+    if (!hm_fd_is_model(oldfd) && !hm_fd_is_model(newfd)) {
+        return hm_real.dup2(oldfd, newfd);
+    }
+    return hm_dup_common(oldfd, newfd, 0, 2);
+}
+
+HM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    hm_resolve_real();
+    if (!hm_fd_is_model(oldfd) && !hm_fd_is_model(newfd)) {
+        return hm_real.dup3(oldfd, newfd, flags);
+    }
+    return hm_dup_common(oldfd, newfd, flags, 3);
+}
+
+static int hm_fcntl_common(int fd, int cmd, va_list ap)
+{
+    void *arg = va_arg(ap, void *);
+
+    hm_resolve_real();
+    if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && hm_fd_is_model(fd)) {
+        return hm_dup_common(fd, (int)(intptr_t)arg, cmd, 4);
+    }
+    return hm_real.fcntl(fd, cmd, arg);
+}
+
+HM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, cmd);
+    rc = hm_fcntl_common(fd, cmd, ap);
+    va_end(ap);
+    return rc;
+}
+
+HM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, cmd);
+    rc = hm_fcntl_common(fd, cmd, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* ---- ioctl ---- */
+
+HM_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+    HmCall call = { .fd = fd };
+    char namebuf[32];
+    va_list ap;
+    void *arg;
+    HmFile *f;
+    int rc, err;
+
+    va_start(ap, req);
+    arg = va_arg(ap, void *);
+    va_end(ap);
+
+    hm_resolve_real();
+    if (!hm_fd_is_model(fd)) {
+        return hm_real.ioctl(fd, req, arg);
+    }
+    pthread_mutex_lock(&hm.lock);
+    f = hm_fd_peek(fd);
+    if (!f) {
+        pthread_mutex_unlock(&hm.lock);
+        return hm_real.ioctl(fd, req, arg);
+    }
+    switch (f->type) {
+    case HM_FILE_IOMMUFD:
+        call.name = hm_iommufd_ioctl_name(req);
+        break;
+    case HM_FILE_VFIO:
+        call.name = hm_vfio_ioctl_name(req);
+        break;
+    default:
+        call.name = NULL;
+        break;
+    }
+    if (!call.name) {
+        snprintf(namebuf, sizeof(namebuf), "ioctl_0x%lx", req);
+        call.name = namebuf;
+    }
+    err = hm_fail_check(call.name);
+    if (err) {
+        hm_call_in(&call, "\"injected\":true");
+        rc = -err;
+    } else {
+        switch (f->type) {
+        case HM_FILE_IOMMUFD:
+            rc = hm_iommufd_ioctl(f->u.ctx, req, (uintptr_t)arg, &call);
+            break;
+        case HM_FILE_VFIO:
+            rc = hm_vfio_ioctl(f->u.vf, req, (uintptr_t)arg, &call);
+            break;
+        default:
+            rc = -ENOTTY;
+            break;
+        }
+    }
+    hm_call_finish(&call, rc);
+    pthread_mutex_unlock(&hm.lock);
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    return rc;
+}
+
+/* ---- read/write ---- */
+
+static ssize_t hm_rw(int fd, void *buf, size_t count, off_t off, bool pos,
+                     bool write)
+{
+    HmCall call = { .fd = fd };
+    ssize_t rc;
+    HmFile *f;
+
+    pthread_mutex_lock(&hm.lock);
+    f = hm_fd_peek(fd);
+    if (!f) {
+        pthread_mutex_unlock(&hm.lock);
+        errno = EBADF;
+        return -2;  /* caller falls back to libc */
+    }
+    call.name = write ? (pos ? "pwrite" : "write") : (pos ? "pread" : "read");
+    switch (f->type) {
+    case HM_FILE_VFIO:
+        if (!pos) {
+            /* the model keeps no file position: offset 0 */
+            off = 0;
+        }
+        rc = hm_vfio_rw(f->u.vf, (uintptr_t)buf, count, off, write, &call);
+        break;
+    case HM_FILE_VEVENTQ:
+        if (write) {
+            rc = -EINVAL;
+        } else if (pos) {
+            rc = -ESPIPE;
+        } else {
+            rc = hm_veventq_read(f->u.veq, (uintptr_t)buf, count, &call);
+        }
+        break;
+    default:
+        /* /dev/iommu has no read or write file operation */
+        rc = -EINVAL;
+        break;
+    }
+    hm_call_finish(&call, (int)rc);
+    pthread_mutex_unlock(&hm.lock);
+    if (rc < 0) {
+        errno = (int)-rc;
+        return -1;
+    }
+    return rc;
+}
+
+HM_EXPORT ssize_t read(int fd, void *buf, size_t count)
+{
+    ssize_t rc;
+
+    hm_resolve_real();
+    if (!hm_fd_is_model(fd)) {
+        return hm_real.read(fd, buf, count);
+    }
+    rc = hm_rw(fd, buf, count, 0, false, false);
+    return rc == -2 ? hm_real.read(fd, buf, count) : rc;
+}
+
+HM_EXPORT ssize_t write(int fd, const void *buf, size_t count)
+{
+    ssize_t rc;
+
+    hm_resolve_real();
+    if (!hm_fd_is_model(fd)) {
+        return hm_real.write(fd, buf, count);
+    }
+    rc = hm_rw(fd, (void *)buf, count, 0, false, true);
+    return rc == -2 ? hm_real.write(fd, buf, count) : rc;
+}
+
+HM_EXPORT ssize_t pread64(int fd, void *buf, size_t count, off_t off)
+{
+    ssize_t rc;
+
+    hm_resolve_real();
+    if (!hm_fd_is_model(fd)) {
+        return hm_real.pread(fd, buf, count, off);
+    }
+    rc = hm_rw(fd, buf, count, off, true, false);
+    return rc == -2 ? hm_real.pread(fd, buf, count, off) : rc;
+}
+
+HM_EXPORT ssize_t pread(int fd, void *buf, size_t count, off_t off)
+{
+    return pread64(fd, buf, count, off);
+}
+
+HM_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count, off_t off)
+{
+    ssize_t rc;
+
+    hm_resolve_real();
+    if (!hm_fd_is_model(fd)) {
+        return hm_real.pwrite(fd, buf, count, off);
+    }
+    rc = hm_rw(fd, (void *)buf, count, off, true, true);
+    return rc == -2 ? hm_real.pwrite(fd, buf, count, off) : rc;
+}
+
+HM_EXPORT ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
+{
+    return pwrite64(fd, buf, count, off);
+}
+
+/* ---- setup ---- */
+
+static void hm_expand_path(char *dst, size_t len, const char *src)
+{
+    size_t o = 0;
+
+    for (const char *p = src; *p && o + 1 < len; p++) {
+        if (p[0] == '%' && p[1] == 'p') {
+            o += snprintf(dst + o, len - o, "%d", (int)getpid());
+            p++;
+        } else {
+            dst[o++] = *p;
+        }
+    }
+    dst[o < len ? o : len - 1] = '\0';
+}
+
+static void hm_fatal(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "hostmodel: ");
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n");
+    _exit(70);
+}
+
+/* HOSTMODEL_FAIL="NAME:NTH:ERRNO,..." installs rules at load time */
+static void hm_parse_fail_env(const char *s)
+{
+    char buf[1024], *save = NULL, *tok;
+    unsigned n = 0;
+
+    snprintf(buf, sizeof(buf), "%s", s);
+    for (tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char name[48];
+        unsigned nth;
+        char errs[32];
+
+        if (sscanf(tok, "%47[^:]:%u:%31s", name, &nth, errs) != 3 ||
+            nth == 0 || hm_errno_parse(errs) <= 0) {
+            hm_fatal("bad HOSTMODEL_FAIL entry '%s'%s", tok, "");
+        }
+        if (n == sizeof(hm.fail) / sizeof(hm.fail[0])) {
+            break;
+        }
+        hm.fail[n].active = 1;
+        snprintf(hm.fail[n].name, sizeof(hm.fail[n].name), "%s", name);
+        hm.fail[n].remaining = nth;
+        hm.fail[n].err = hm_errno_parse(errs);
+        n++;
+    }
+}
+
+/* HOSTMODEL_PREOPEN="100=/dev/vfio/devices/vfio0,101=/dev/iommu" */
+static void hm_preopen(const char *s)
+{
+    char buf[1024], *save = NULL, *tok;
+
+    snprintf(buf, sizeof(buf), "%s", s);
+    for (tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char path[256];
+        int want, fd;
+
+        if (sscanf(tok, "%d=%255s", &want, path) != 2 || want < 0 ||
+            want >= HM_MAX_FDS) {
+            hm_fatal("bad HOSTMODEL_PREOPEN entry '%s'%s", tok, "");
+        }
+        if (!hm_model_path(AT_FDCWD, path)) {
+            hm_fatal("HOSTMODEL_PREOPEN: '%s' is not a model path%s",
+                     path, "");
+        }
+        fd = hm_open_model(path, O_RDWR);
+        if (fd < 0) {
+            hm_fatal("HOSTMODEL_PREOPEN: cannot open '%s': %s", path,
+                     strerror(errno));
+        }
+        if (fd != want) {
+            /* not CLOEXEC: the fd is meant to be inherited by QEMU */
+            if (dup2(fd, want) < 0) {
+                hm_fatal("HOSTMODEL_PREOPEN: dup2 to %s failed%s", tok, "");
+            }
+            close(fd);
+        }
+    }
+}
+
+__attribute__((constructor)) static void hm_init(void)
+{
+    const char *host, *s;
+    char err[512];
+
+    hm_resolve_real();
+    host = getenv("HOSTMODEL_HOST");
+    if (!host || !*host) {
+        return;     /* inert: everything goes to libc */
+    }
+    if (hm_config_load(&hm.cfg, host, err, sizeof(err)) < 0) {
+        hm_fatal("HOSTMODEL_HOST=%s: %s", host, err);
+    }
+    s = getenv("HOSTMODEL_LOG");
+    if (s && *s) {
+        hm_expand_path(hm.log_path, sizeof(hm.log_path), s);
+        hm_log_open();
+    }
+    s = getenv("HOSTMODEL_REPORT");
+    if (s && *s) {
+        hm_expand_path(hm.report_path, sizeof(hm.report_path), s);
+    }
+    s = getenv("HOSTMODEL_FAIL");
+    if (s && *s) {
+        hm_parse_fail_env(s);
+    }
+    hm.active = true;
+    s = getenv("HOSTMODEL_PREOPEN");
+    if (s && *s) {
+        hm_preopen(s);
+    }
+    s = getenv("HOSTMODEL_CONTROL");
+    if (s && *s) {
+        hm_expand_path(hm.control_path, sizeof(hm.control_path), s);
+        hm_control_start();
+    }
+}
+
+__attribute__((destructor)) static void hm_fini(void)
+{
+    if (!hm.active) {
+        return;
+    }
+    hm_control_stop();
+    pthread_mutex_lock(&hm.lock);
+    hm_report("exit", NULL);
+    if (hm.log) {
+        fflush(hm.log);
+    }
+    pthread_mutex_unlock(&hm.lock);
+}

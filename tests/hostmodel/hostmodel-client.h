@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Host model control client.
+ *
+ * Tests (plain C tests and QEMU qtests) link hostmodel-client.o to
+ * drive a running libhostmodel.so through its HOSTMODEL_CONTROL socket:
+ * inject failures and events, signal interrupts, read the commands the
+ * host SMMU received and count live iommufd objects.  No glib needed.
+ *
+ * Unless stated otherwise, functions return 0 on success ("ok" reply),
+ * -1 when the model answered "err ..." (see hm_client_last_reply()),
+ * and a negative errno when the socket failed.
+ */
+#ifndef HOSTMODEL_CLIENT_H
+#define HOSTMODEL_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct HmClient HmClient;
+
+/* Connect to a control socket; NULL with errno set on failure. */
+HmClient *hm_client_connect(const char *path);
+/* Connect to $HOSTMODEL_CONTROL. */
+HmClient *hm_client_connect_env(void);
+void hm_client_close(HmClient *c);
+
+/* Send one raw command line; the reply stays valid until the next call. */
+int hm_client_command(HmClient *c, const char *line);
+const char *hm_client_last_reply(HmClient *c);
+
+int hm_client_ping(HmClient *c);
+
+/* Fail the nth next call (1 = the next one) of an ioctl, by its uAPI
+ * name (e.g. "IOMMU_HWPT_INVALIDATE"), with errno err; one shot. */
+int hm_client_fail_nth(HmClient *c, const char *ioctl_name, unsigned nth,
+                       int err);
+/* Fail the nth next CMD_SYNC on a host SMMU (err 0 means ETIMEDOUT). */
+int hm_client_fail_sync(HmClient *c, const char *smmu, unsigned nth, int err);
+int hm_client_fail_clear(HmClient *c);
+
+/*
+ * Raise a host event for a device (its SID field is replaced by the
+ * device's physical StreamID).  Returns 0 when forwarded to a vEVENTQ,
+ * 1 when it was lost (queue full), -1 when the host did not forward it.
+ * *seq gets the vEVENTQ sequence number when forwarded or lost.
+ */
+int hm_client_inject_event(HmClient *c, const char *dev,
+                           const uint64_t evt[4], uint32_t *seq);
+/* Inject F_TRANSLATION events until the device's vEVENTQ overflows. */
+int hm_client_overflow(HmClient *c, const char *dev, unsigned *injected);
+
+/* Signal a device interrupt: what is "msi", "intx", "err" or "req". */
+int hm_client_signal(HmClient *c, const char *what, const char *dev,
+                     unsigned vector);
+int hm_client_signal_msi(HmClient *c, const char *dev, unsigned vector);
+
+/*
+ * Commands issued to a host SMMU's queue so far, in order, CMD_SYNCs
+ * included.  Fills up to max entries; returns the total count.
+ */
+long hm_client_get_cmds(HmClient *c, const char *smmu, uint64_t (*cmds)[2],
+                        size_t max);
+/* Forget the command log of one SMMU, or of all when smmu is NULL. */
+int hm_client_clear_cmds(HmClient *c, const char *smmu);
+
+/* Live iommufd objects of a type ("IOAS", "HWPT_NESTED", ...), or of any
+ * type when type is NULL; a negative value on error. */
+int hm_client_count_objects(HmClient *c, const char *type);
+/* Append a "report" record to HOSTMODEL_REPORT now. */
+int hm_client_report(HmClient *c);
+/* The physical STE the host installed for a device. */
+int hm_client_get_ste(HmClient *c, const char *dev, uint64_t ste[4],
+                      int *ats_enabled);
+
+#endif /* HOSTMODEL_CLIENT_H */
