@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The fork's build: prepare the QEMU 10.2.2 tree (upstream + patches/ + our
+# files), build qemu-system-aarch64 into build/, run the tests.
+#
+#   make                 build build/qemu-system-aarch64
+#   make check           build, lint and run every test; last line "N passed, N failed"
+#   make demo            boot -M virt with an arm-smmuv3 and show the guest probing it
+#   make lint            checkpatch.pl on our files and patches
+#   make export-patches  write the tree's commits back into patches/
+#   make setup           install the Debian packages (run by .ci/run)
+
+TOP := $(CURDIR)
+TREE := $(TOP)/qemu
+BUILD := $(TOP)/build
+
+ifeq ($(wildcard config.mk),)
+$(shell ./configure >&2)
+endif
+include config.mk
+
+export PATH := /usr/lib/ccache:$(PATH)
+export CCACHE_BASEDIR := $(TOP)
+export CCACHE_NOHASHDIR := 1
+export CCACHE_MAXSIZE ?= 5G
+
+NINJA := ninja -C $(BUILD)
+
+# QEMU targets the tests need, beyond the emulator itself.
+TEST_TARGETS := tests/qtest/arm-smmuv3-idr-test \
+                tests/qtest/bios-tables-test \
+                tests/unit/test-iommufd-veventq \
+                pc-bios/edk2-aarch64-code.fd pc-bios/edk2-arm-vars.fd
+QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
+
+.PHONY: all setup tree qemu check lint export-patches demo clean distclean FORCE
+
+all: qemu
+
+setup:
+	@build-aux/setup.sh
+
+tree: setup
+	@build-aux/prepare-tree.sh $(TREE) $(CACHE_DIR)
+
+$(BUILD)/build.ninja: tree config.mk build-aux/configure-qemu.sh
+	@build-aux/configure-qemu.sh $(TREE) $(BUILD) $(DEBUG_INFO) "$(EXTRA_QEMU_ARGS)"
+
+qemu: $(BUILD)/build.ninja
+	@$(NINJA) qemu-system-aarch64
+
+# The host kernel model (tests/hostmodel) is built by its own makefile.
+QEMU_TREE := $(TREE)
+-include tests/hostmodel/hostmodel.mk
+HOSTMODEL_TARGET := $(if $(wildcard tests/hostmodel/hostmodel.mk),hostmodel)
+
+check: $(BUILD)/build.ninja
+	@$(NINJA) $(QEMU_TARGETS)
+	@$(if $(HOSTMODEL_TARGET),$(MAKE) --no-print-directory $(HOSTMODEL_TARGET))
+	@build-aux/run-tests.py --build $(BUILD) --top $(TOP)
+
+lint: tree
+	@build-aux/lint.sh $(TREE)
+
+export-patches:
+	@build-aux/export-patches.sh $(TREE)
+
+demo: qemu
+	@build-aux/demo.sh $(BUILD) $(CACHE_DIR)
+
+clean:
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -rf $(TREE) config.mk

@@ -1,0 +1,58 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * iommufd nesting objects: vIOMMU, vDEVICE, nested HWPT, vIOMMU cache
+ * invalidation and vEVENTQ.  One function per kernel call; each fills one
+ * uAPI structure, makes one ioctl, traces it and turns a failure into an
+ * Error that names the call, the errno and what it means.  Policy (what a
+ * failure means to a guest) belongs to the callers.
+ */
+
+#ifndef SYSTEM_IOMMUFD_NESTING_H
+#define SYSTEM_IOMMUFD_NESTING_H
+
+#include "system/iommufd.h"
+
+/* IOMMU_VIOMMU_ALLOC of @type for device @dev_id over the nest parent @s2_hwpt_id */
+bool iommufd_backend_alloc_viommu(IOMMUFDBackend *be, uint32_t dev_id,
+                                  uint32_t type, uint32_t s2_hwpt_id,
+                                  uint32_t *out_viommu_id, Error **errp);
+
+/* IOMMU_VDEVICE_ALLOC: device @dev_id is @virt_id (the guest's ID) in @viommu_id */
+bool iommufd_backend_alloc_vdevice(IOMMUFDBackend *be, uint32_t viommu_id,
+                                   uint32_t dev_id, uint64_t virt_id,
+                                   uint32_t *out_vdevice_id, Error **errp);
+
+/*
+ * IOMMU_HWPT_ALLOC of a nested HWPT on @viommu_id from the first two words
+ * of a guest ARM SMMUv3 STE.  The words must already be masked to what the
+ * kernel accepts.
+ */
+bool iommufd_backend_alloc_nested_hwpt_smmuv3(IOMMUFDBackend *be,
+                                              uint32_t dev_id,
+                                              uint32_t viommu_id,
+                                              const uint64_t ste[2],
+                                              uint32_t *out_hwpt_id,
+                                              Error **errp);
+
+/*
+ * IOMMU_HWPT_INVALIDATE on @viommu_id with @num native ARM SMMUv3 commands
+ * (two little-endian 64-bit words each, as in the guest queue).
+ * On return *@done is what the kernel reports as handled.  On failure only
+ * "every command before *@done was accepted" can be relied on.
+ */
+bool iommufd_backend_invalidate_viommu_smmuv3(IOMMUFDBackend *be,
+                                              uint32_t viommu_id,
+                                              const uint64_t (*cmds)[2],
+                                              uint32_t num, uint32_t *done,
+                                              Error **errp);
+
+/* IOMMU_VEVENTQ_ALLOC of @type and @depth on @viommu_id; returns its fd */
+bool iommufd_backend_alloc_veventq(IOMMUFDBackend *be, uint32_t viommu_id,
+                                   uint32_t type, uint32_t depth,
+                                   uint32_t *out_veventq_id, int *out_fd,
+                                   Error **errp);
+
+/* Objects are destroyed with iommufd_backend_free_id() (IOMMU_DESTROY). */
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * QTest: the ID registers of a user-created arm-smmuv3 on the virt machine,
+ * read over MMIO the way a guest driver reads them.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "hw/registerfields.h"
+
+REG32(IDR0, 0x0)
+    FIELD(IDR0, S2P,         0, 1)
+    FIELD(IDR0, S1P,         1, 1)
+    FIELD(IDR0, TTF,         2, 2)
+    FIELD(IDR0, COHACC,      4, 1)
+    FIELD(IDR0, ASID16,     12, 1)
+    FIELD(IDR0, VMID16,     18, 1)
+    FIELD(IDR0, TTENDIAN,   21, 2)
+    FIELD(IDR0, STALL_MODEL, 24, 2)
+    FIELD(IDR0, TERM_MODEL, 26, 1)
+    FIELD(IDR0, STLEVEL,    27, 2)
+REG32(IDR1, 0x4)
+    FIELD(IDR1, SIDSIZE,     0, 6)
+    FIELD(IDR1, SSIDSIZE,    6, 5)
+REG32(IDR5, 0x14)
+    FIELD(IDR5, OAS,         0, 3)
+    FIELD(IDR5, GRAN4K,      4, 1)
+    FIELD(IDR5, GRAN16K,     5, 1)
+    FIELD(IDR5, GRAN64K,     6, 1)
+REG32(AIDR, 0x1c)
+
+/*
+ * Find the MMIO base of the first arm-smmuv3 in "info mtree": a device
+ * created with -device lands on the platform bus, at an address the
+ * machine picks.
+ */
+static uint64_t smmu_base(QTestState *qts)
+{
+    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
+    g_auto(GStrv) lines = g_strsplit(mtree, "\n", -1);
+
+    for (int i = 0; lines[i]; i++) {
+        if (strstr(lines[i], "): arm-smmuv3")) {
+            uint64_t base = g_ascii_strtoull(g_strstrip(lines[i]), NULL, 16);
+
+            g_assert_cmphex(base, !=, 0);
+            return base;
+        }
+    }
+    g_assert_not_reached();
+}
+
+static QTestState *start_virt(const char *smmu_opts)
+{
+    return qtest_initf("-M virt -accel tcg -display none -nodefaults "
+                       "-device arm-smmuv3,primary-bus=pcie.0%s",
+                       smmu_opts);
+}
+
+static void test_idr_stage1_defaults(void)
+{
+    QTestState *qts = start_virt("");
+    uint64_t base = smmu_base(qts);
+    uint32_t idr0 = qtest_readl(qts, base + A_IDR0);
+    uint32_t idr1 = qtest_readl(qts, base + A_IDR1);
+    uint32_t idr5 = qtest_readl(qts, base + A_IDR5);
+
+    /* Stage 1 only, AArch64 tables, coherent, 2-level stream table. */
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S1P), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S2P), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, TTF), ==, 2);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, COHACC), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, ASID16), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, TTENDIAN), ==, 2);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, STALL_MODEL), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, TERM_MODEL), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, STLEVEL), ==, 1);
+
+    /* 16-bit StreamIDs, no substreams. */
+    g_assert_cmpuint(FIELD_EX32(idr1, IDR1, SIDSIZE), ==, 16);
+    g_assert_cmpuint(FIELD_EX32(idr1, IDR1, SSIDSIZE), ==, 0);
+
+    /* 44-bit output addresses, all three granules. */
+    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, OAS), ==, 4);
+    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, GRAN4K), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, GRAN16K), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, GRAN64K), ==, 1);
+
+    /* SMMUv3.1 */
+    g_assert_cmpuint(qtest_readl(qts, base + A_AIDR), ==, 1);
+    qtest_quit(qts);
+}
+
+static void test_idr_stage_nested(void)
+{
+    QTestState *qts = start_virt(",stage=nested");
+    uint64_t base = smmu_base(qts);
+    uint32_t idr0 = qtest_readl(qts, base + A_IDR0);
+
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S1P), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S2P), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, VMID16), ==, 1);
+    qtest_quit(qts);
+}
+
+static void test_idr_read_only(void)
+{
+    QTestState *qts = start_virt("");
+    uint64_t base = smmu_base(qts);
+    uint32_t idr0 = qtest_readl(qts, base + A_IDR0);
+    uint32_t idr1 = qtest_readl(qts, base + A_IDR1);
+
+    qtest_writel(qts, base + A_IDR0, ~idr0);
+    qtest_writel(qts, base + A_IDR1, 0);
+    g_assert_cmphex(qtest_readl(qts, base + A_IDR0), ==, idr0);
+    g_assert_cmphex(qtest_readl(qts, base + A_IDR1), ==, idr1);
+    qtest_quit(qts);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/arm-smmuv3/idr/stage1-defaults", test_idr_stage1_defaults);
+    qtest_add_func("/arm-smmuv3/idr/stage-nested", test_idr_stage_nested);
+    qtest_add_func("/arm-smmuv3/idr/read-only", test_idr_read_only);
+    return g_test_run();
+}
