@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,20 @@ static void hm_ctl_dispatch(char **argv, int argc, char *reply, size_t len)
     } else if (!strcmp(cmd, "report")) {
         hm_report("report", NULL);
         snprintf(reply, len, hm.report_path[0] ? "ok" : "err no report file");
+    } else if (!strcmp(cmd, "veventq-seq")) {
+        HmVeventq *q = NULL;
+
+        if (d && argc == 3 && d->has_vmaster) {
+            q = hm_veventq_find(d->vm_viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3);
+        }
+        if (!q) {
+            snprintf(reply, len, "err usage: veventq-seq DEVICE SEQ "
+                     "(device attached with a vDEVICE and a vEVENTQ)");
+            return;
+        }
+        /* lets a test reach the INT_MAX wrap without 2^31 events */
+        q->sequence = strtoul(argv[2], NULL, 0) & INT_MAX;
+        snprintf(reply, len, "ok");
     } else if (!strcmp(cmd, "ste")) {
         if (!d) {
             snprintf(reply, len, "err usage: ste DEVICE");

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "hm-internal.h"
@@ -83,6 +84,21 @@ int hm_new_kfd(bool cloexec)
 {
     int fd = eventfd(0, cloexec ? EFD_CLOEXEC : 0);
 
+    return fd < 0 ? -errno : fd;
+}
+
+/*
+ * /dev/iommu and VFIO device files are backed by an empty memfd named
+ * after them: poll() reports them ready, like a file without a poll
+ * operation, and /proc/PID/fd tells what they are.
+ */
+static int hm_new_file_kfd(const char *name, bool cloexec)
+{
+    char n[64];
+    int fd;
+
+    snprintf(n, sizeof(n), "hostmodel:%s", name);
+    fd = memfd_create(n, cloexec ? MFD_CLOEXEC : 0);
     return fd < 0 ? -errno : fd;
 }
 
@@ -217,7 +233,7 @@ static int hm_open_model(const char *path, int flags)
         }
     }
     if (rc == 0) {
-        kfd = hm_new_kfd(flags & O_CLOEXEC);
+        kfd = hm_new_file_kfd(dev ? dev->name : "iommu", flags & O_CLOEXEC);
         if (kfd < 0) {
             rc = kfd;
             f->refs = 1;

@@ -237,6 +237,10 @@ static int hm_eventfd_get(int fd, int *out)
     char link[64], target[64];
     ssize_t n;
 
+    /* the model's own files are not eventfds, whatever backs them */
+    if (hm_fd_lookup(fd)) {
+        return -EINVAL;
+    }
     snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
     n = readlink(link, target, sizeof(target) - 1);
     if (n < 0) {
