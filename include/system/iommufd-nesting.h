@@ -13,12 +13,12 @@
 
 #include "system/iommufd.h"
 
-/* IOMMU_VIOMMU_ALLOC of @type for device @dev_id over the nest parent @s2_hwpt_id */
+/* IOMMU_VIOMMU_ALLOC of @type for @dev_id over the nest parent @s2_hwpt_id */
 bool iommufd_backend_alloc_viommu(IOMMUFDBackend *be, uint32_t dev_id,
                                   uint32_t type, uint32_t s2_hwpt_id,
                                   uint32_t *out_viommu_id, Error **errp);
 
-/* IOMMU_VDEVICE_ALLOC: device @dev_id is @virt_id (the guest's ID) in @viommu_id */
+/* IOMMU_VDEVICE_ALLOC: device @dev_id is @virt_id (guest ID) in @viommu_id */
 bool iommufd_backend_alloc_vdevice(IOMMUFDBackend *be, uint32_t viommu_id,
                                    uint32_t dev_id, uint64_t virt_id,
                                    uint32_t *out_vdevice_id, Error **errp);

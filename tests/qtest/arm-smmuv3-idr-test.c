@@ -23,6 +23,8 @@ REG32(IDR0, 0x0)
 REG32(IDR1, 0x4)
     FIELD(IDR1, SIDSIZE,     0, 6)
     FIELD(IDR1, SSIDSIZE,    6, 5)
+REG32(IDR3, 0xc)
+    FIELD(IDR3, FWB,         8, 1)
 REG32(IDR5, 0x14)
     FIELD(IDR5, OAS,         0, 3)
     FIELD(IDR5, GRAN4K,      4, 1)
@@ -104,6 +106,44 @@ static void test_idr_stage_nested(void)
     qtest_quit(qts);
 }
 
+static void test_idr_s2fwb(void)
+{
+    QTestState *qts = start_virt(",stage=nested,s2fwb=on");
+    uint64_t base = smmu_base(qts);
+
+    g_assert_cmpuint(FIELD_EX32(qtest_readl(qts, base + A_IDR3), IDR3, FWB),
+                     ==, 1);
+    qtest_quit(qts);
+
+    /* Off by default: the stock model does not advertise it */
+    qts = start_virt(",stage=nested");
+    base = smmu_base(qts);
+    g_assert_cmpuint(FIELD_EX32(qtest_readl(qts, base + A_IDR3), IDR3, FWB),
+                     ==, 0);
+    qtest_quit(qts);
+}
+
+/* QEMU must refuse to start with @opts, saying @msg on stderr */
+static void assert_start_fails(const char *opts, const char *msg)
+{
+    g_autofree char *cmd =
+        g_strdup_printf("%s -M virt -accel tcg -display none -nodefaults "
+                        "-S -device arm-smmuv3,primary-bus=pcie.0%s",
+                        qtest_qemu_binary(NULL), opts);
+    g_autofree char *out = NULL, *err = NULL;
+    int status;
+
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+    g_assert_false(g_spawn_check_wait_status(status, NULL));
+    g_assert_nonnull(strstr(err, msg));
+}
+
+static void test_s2fwb_needs_stage2(void)
+{
+    assert_start_fails(",s2fwb=on", "s2fwb=on needs stage 2");
+    assert_start_fails(",stage=1,s2fwb=on", "s2fwb=on needs stage 2");
+}
+
 static void test_idr_read_only(void)
 {
     QTestState *qts = start_virt("");
@@ -124,5 +164,8 @@ int main(int argc, char **argv)
     qtest_add_func("/arm-smmuv3/idr/stage1-defaults", test_idr_stage1_defaults);
     qtest_add_func("/arm-smmuv3/idr/stage-nested", test_idr_stage_nested);
     qtest_add_func("/arm-smmuv3/idr/read-only", test_idr_read_only);
+    qtest_add_func("/arm-smmuv3/idr/s2fwb", test_idr_s2fwb);
+    qtest_add_func("/arm-smmuv3/idr/s2fwb-needs-stage2",
+                   test_s2fwb_needs_stage2);
     return g_test_run();
 }
