@@ -357,7 +357,7 @@ void hm_control_start(void)
         fprintf(stderr, "hostmodel: control path too long\n");
         return;
     }
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", hm.control_path);
+    memcpy(sa.sun_path, hm.control_path, strlen(hm.control_path) + 1);
     /* somebody (our parent?) already serves it: leave it alone */
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {

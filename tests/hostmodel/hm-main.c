@@ -721,12 +721,24 @@ static void hm_preopen(const char *s)
     }
 }
 
+/* Never fork while another thread holds the model lock */
+static void hm_atfork_prepare(void)
+{
+    pthread_mutex_lock(&hm.lock);
+}
+
+static void hm_atfork_release(void)
+{
+    pthread_mutex_unlock(&hm.lock);
+}
+
 __attribute__((constructor)) static void hm_init(void)
 {
     const char *host, *s;
     char err[512];
 
     hm_resolve_real();
+    pthread_atfork(hm_atfork_prepare, hm_atfork_release, hm_atfork_release);
     host = getenv("HOSTMODEL_HOST");
     if (!host || !*host) {
         return;     /* inert: everything goes to libc */

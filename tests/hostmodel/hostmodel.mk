@@ -31,7 +31,7 @@ HM_LIB := $(HM_OUT)/libhostmodel.so
 HM_CLIENT := $(HM_OUT)/hostmodel-client.o
 HM_TEST := $(HM_OUT)/test-hostmodel
 
-.PHONY: hostmodel check-hostmodel clean-hostmodel
+.PHONY: hostmodel check-hostmodel check-hostmodel-qemu clean-hostmodel
 
 hostmodel: $(HM_LIB) $(HM_CLIENT) $(HM_TEST)
 
@@ -60,3 +60,9 @@ check-hostmodel: hostmodel
 
 clean-hostmodel:
 	rm -rf $(HM_OUT)
+
+# Realize a model vfio-pci device in a real QEMU (QEMU=path to
+# qemu-system-aarch64); not part of check-hostmodel since it needs QEMU.
+QEMU ?= $(BUILD)/qemu-system-aarch64
+check-hostmodel-qemu: $(HM_LIB)
+	$(HOSTMODEL_DIR)/qemu-smoke.sh $(abspath $(QEMU)) $(abspath $(HM_LIB))
