@@ -1017,10 +1017,6 @@ static int hm_hwpt_paging_alloc(HmCtx *ctx, HmIoas *ioas, HmIdev *idev,
     if (has_data) {
         return -EOPNOTSUPP;
     }
-    if (flags & IOMMU_HWPT_FAULT_ID_VALID) {
-        /* no fault objects in the model: the fault_id cannot exist */
-        return -ENOENT;
-    }
     kind = flags & ~(IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_FAULT_ID_VALID);
     h = calloc(1, sizeof(*h));
     if (!h) {
@@ -1051,6 +1047,11 @@ static int hm_hwpt_paging_alloc(HmCtx *ctx, HmIoas *ioas, HmIdev *idev,
     default:
         free(h);
         return -EOPNOTSUPP;
+    }
+    if (flags & IOMMU_HWPT_FAULT_ID_VALID) {
+        /* no fault objects in the model: the fault_id cannot exist */
+        rc = -ENOENT;
+        goto fail;
     }
     /* iopt_table_add_domain(): mappings must fit and be pinnable */
     for (size_t i = 0; i < ioas->n_areas; i++) {
@@ -1163,11 +1164,6 @@ static int hm_ioctl_hwpt_alloc(HmUcmd *u, void *p)
             rc = -EOPNOTSUPP;
             break;
         }
-        if (cmd->flags) {
-            /* arm_vsmmu_alloc_domain_nested() takes no flags */
-            rc = -EOPNOTSUPP;
-            break;
-        }
         rc = hm_copy_hwpt_data(cmd, ste);
         if (rc) {
             break;
@@ -1176,6 +1172,11 @@ static int hm_ioctl_hwpt_alloc(HmUcmd *u, void *p)
                    (unsigned long long)ste[0], (unsigned long long)ste[1]);
         rc = hm_smmu_validate_vste(ste, &ats);
         if (rc) {
+            break;
+        }
+        if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+            /* no fault objects in the model: the fault_id cannot exist */
+            rc = -ENOENT;
             break;
         }
         hwpt = hm_obj_alloc(ctx, HM_OBJ_HWPT_NESTED, sizeof(*hwpt));

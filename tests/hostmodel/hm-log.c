@@ -187,13 +187,28 @@ void hm_report(const char *why, HmCtx *only)
         if (only && ctx != only) {
             continue;
         }
+        /* at exit, a context already reported at its close is skipped */
+        if (!only && !strcmp(why, "exit") && ctx->closed_reported) {
+            continue;
+        }
         objs[0] = '\0';
         hm_describe_ctx(objs, sizeof(objs), ctx, true);
         fprintf(f, "{\"event\":\"%s\",\"pid\":%d,\"ctx\":%u,"
                 "\"iommufd_fds\":%d,\"objects\":[%s]}\n", why,
                 (int)getpid(), ctx->serial, ctx->fd_refs, objs);
     }
-    if (!only && !hm.ctxs) {
+    if (!only && !strcmp(why, "exit")) {
+        bool any = false;
+
+        for (HmCtx *ctx = hm.ctxs; ctx; ctx = ctx->next) {
+            any |= !ctx->closed_reported;
+        }
+        if (!any) {
+            fprintf(f, "{\"event\":\"%s\",\"pid\":%d,\"ctx\":0,"
+                    "\"iommufd_fds\":0,\"objects\":[]}\n", why,
+                    (int)getpid());
+        }
+    } else if (!only && !hm.ctxs) {
         fprintf(f, "{\"event\":\"%s\",\"pid\":%d,\"ctx\":0,"
                 "\"iommufd_fds\":0,\"objects\":[]}\n", why, (int)getpid());
     }

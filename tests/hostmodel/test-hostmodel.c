@@ -1115,6 +1115,9 @@ static bool t_nested_alloc_args(void)
                          IOMMU_HWPT_DATA_ARM_SMMUV3, &d, 8, &h), EINVAL);
     CHECK_ERR(hwpt_alloc(n.ifd, n.devid, n.viommu, 0, 0, NULL, 0, &h),
               EOPNOTSUPP);
+    /* a fault queue id is allowed, but none exists in the model */
+    CHECK_ERR(hwpt_alloc(n.ifd, n.devid, n.viommu, IOMMU_HWPT_FAULT_ID_VALID,
+                         IOMMU_HWPT_DATA_ARM_SMMUV3, &d, 16, &h), ENOENT);
     d.tail = 1;
     CHECK_ERR(hwpt_alloc(n.ifd, n.devid, n.viommu, 0,
                          IOMMU_HWPT_DATA_ARM_SMMUV3, &d, 24, &h), E2BIG);
