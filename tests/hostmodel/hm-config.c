@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hm-internal.h"
+#include "hostmodel-client.h"
 
 static char *hm_trim(char *s)
 {
@@ -34,11 +35,9 @@ static char *hm_trim(char *s)
 
 static int hm_parse_u64(const char *s, uint64_t *v)
 {
-    char *end;
+    const char *end;
 
-    errno = 0;
-    *v = strtoull(s, &end, 0);
-    if (errno || end == s || *hm_trim(end)) {
+    if (hm_strtou64(s, &end, 0, v) < 0 || *hm_trim((char *)end)) {
         return -1;
     }
     return 0;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hm-internal.h"
+#include "hostmodel-client.h"
 
 #define HM_REPLY_MAX (1 << 20)
 
@@ -27,13 +28,13 @@ static pthread_t hm_control_thread;
 static int hm_ctl_fail(char **argv, int argc, char *reply, size_t len)
 {
     int err;
-    unsigned long nth;
+    uint64_t nth;
 
     if (argc != 4) {
         snprintf(reply, len, "err usage: fail IOCTL_NAME NTH ERRNO");
         return 0;
     }
-    nth = strtoul(argv[2], NULL, 0);
+    hm_strtou64(argv[2], NULL, 0, &nth);
     err = hm_errno_parse(argv[3]);
     if (nth == 0 || err <= 0) {
         snprintf(reply, len, "err bad nth or errno");
@@ -56,14 +57,14 @@ static int hm_ctl_fail(char **argv, int argc, char *reply, size_t len)
 
 static int hm_ctl_fail_sync(char **argv, int argc, char *reply, size_t len)
 {
-    unsigned long nth;
+    uint64_t nth;
     int err = ETIMEDOUT;
 
     if ((argc != 3 && argc != 4) || !hm_smmu_by_name(argv[1])) {
         snprintf(reply, len, "err usage: fail-sync SMMU NTH [ERRNO]");
         return 0;
     }
-    nth = strtoul(argv[2], NULL, 0);
+    hm_strtou64(argv[2], NULL, 0, &nth);
     if (argc == 4) {
         err = hm_errno_parse(argv[3]);
     }
@@ -162,7 +163,7 @@ static void hm_ctl_dispatch(char **argv, int argc, char *reply, size_t len)
             return;
         }
         for (int i = 0; i < 4; i++) {
-            evt[i] = strtoull(argv[2 + i], NULL, 16);
+            hm_strtou64(argv[2 + i], NULL, 16, &evt[i]);
         }
         hm_ctl_event(d, evt, reply, len);
     } else if (!strcmp(cmd, "overflow")) {
@@ -188,14 +189,17 @@ static void hm_ctl_dispatch(char **argv, int argc, char *reply, size_t len)
         }
     } else if (!strcmp(cmd, "msi") || !strcmp(cmd, "intx") ||
                !strcmp(cmd, "err") || !strcmp(cmd, "req")) {
-        unsigned vec = argc > 2 ? strtoul(argv[2], NULL, 0) : 0;
+        uint64_t vec = 0;
         int rc;
 
+        if (argc > 2) {
+            hm_strtou64(argv[2], NULL, 0, &vec);
+        }
         if (!d) {
             snprintf(reply, len, "err usage: %s DEVICE [VECTOR]", cmd);
             return;
         }
-        rc = hm_device_signal(d, cmd, vec);
+        rc = hm_device_signal(d, cmd, (unsigned)vec);
         snprintf(reply, len, rc ? "err %s" : "ok", hm_errno_name(-rc));
     } else if (!strcmp(cmd, "cmds") || !strcmp(cmd, "cmds-clear")) {
         HmSmmu *s = argc > 1 ? hm_smmu_by_name(argv[1]) : NULL;
@@ -227,6 +231,7 @@ static void hm_ctl_dispatch(char **argv, int argc, char *reply, size_t len)
         snprintf(reply, len, hm.report_path[0] ? "ok" : "err no report file");
     } else if (!strcmp(cmd, "veventq-seq")) {
         HmVeventq *q = NULL;
+        uint64_t seq;
 
         if (d && argc == 3 && d->has_vmaster) {
             q = hm_veventq_find(d->vm_viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3);
@@ -237,7 +242,8 @@ static void hm_ctl_dispatch(char **argv, int argc, char *reply, size_t len)
             return;
         }
         /* lets a test reach the INT_MAX wrap without 2^31 events */
-        q->sequence = strtoul(argv[2], NULL, 0) & INT_MAX;
+        hm_strtou64(argv[2], NULL, 0, &seq);
+        q->sequence = seq & INT_MAX;
         snprintf(reply, len, "ok");
     } else if (!strcmp(cmd, "ste")) {
         if (!d) {

@@ -397,7 +397,7 @@ typedef struct HmState {
     unsigned n_stats;
 } HmState;
 
-extern HmState hm HM_HIDDEN;
+extern HM_HIDDEN HmState hm;
 
 /* the libc functions we forward to */
 typedef struct HmReal {
@@ -415,7 +415,7 @@ typedef struct HmReal {
     int (*fcntl)(int, int, ...);
 } HmReal;
 
-extern HmReal hm_real HM_HIDDEN;
+extern HM_HIDDEN HmReal hm_real;
 HM_HIDDEN void hm_resolve_real(void);
 
 /* hm-main.c */

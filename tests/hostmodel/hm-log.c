@@ -72,9 +72,10 @@ void hm_log_call(HmCall *c)
     if (!hm.log) {
         return;
     }
+    hm.seq++;
     fprintf(hm.log, "{\"seq\":%llu,\"pid\":%d,\"tid\":%ld,\"call\":\"%s\","
             "\"fd\":%d,\"in\":{%s},\"ret\":%d,\"errno\":\"%s\","
-            "\"out\":{%s}}\n", (unsigned long long)++hm.seq, (int)getpid(),
+            "\"out\":{%s}}\n", (unsigned long long)hm.seq, (int)getpid(),
             (long)syscall(SYS_gettid), c->name, c->fd, c->in, c->ret,
             c->err ? hm_errno_name(c->err) : "", c->out);
 }
@@ -86,8 +87,9 @@ void hm_log_event(const char *fmt, ...)
     if (!hm.log) {
         return;
     }
+    hm.seq++;
     fprintf(hm.log, "{\"seq\":%llu,\"pid\":%d,",
-            (unsigned long long)++hm.seq, (int)getpid());
+            (unsigned long long)hm.seq, (int)getpid());
     va_start(ap, fmt);
     vfprintf(hm.log, fmt, ap);
     va_end(ap);

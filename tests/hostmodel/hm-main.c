@@ -732,7 +732,7 @@ static void hm_atfork_release(void)
     pthread_mutex_unlock(&hm.lock);
 }
 
-__attribute__((constructor)) static void hm_init(void)
+static void __attribute__((constructor)) hm_init(void)
 {
     const char *host, *s;
     char err[512];
@@ -771,7 +771,7 @@ __attribute__((constructor)) static void hm_init(void)
     }
 }
 
-__attribute__((destructor)) static void hm_fini(void)
+static void __attribute__((destructor)) hm_fini(void)
 {
     if (!hm.active) {
         return;

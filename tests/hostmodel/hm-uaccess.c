@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -128,11 +129,22 @@ int hm_copy_struct_from_user(void *dst, size_t ksize, uint64_t uptr,
     return 0;
 }
 
+/*
+ * The real page size of this process (what mincore() works in), not the
+ * modeled host's page_size: the kernel's AT_PAGESZ, which is also what
+ * sysconf() and getpagesize() return.  The model cannot link QEMU's
+ * qemu_real_host_page_size().
+ */
+static uint64_t hm_real_host_page_size(void)
+{
+    return getauxval(AT_PAGESZ);
+}
+
 /* Would pin_user_pages() find every page of [uva, uva + len)? */
 bool hm_user_range_mapped(uint64_t uva, uint64_t len)
 {
-    long psz = sysconf(_SC_PAGESIZE);
-    uint64_t start = uva & ~((uint64_t)psz - 1);
+    uint64_t psz = hm_real_host_page_size();
+    uint64_t start = uva & ~(psz - 1);
     uint64_t end = uva + len;
     unsigned char vec[4096];
 

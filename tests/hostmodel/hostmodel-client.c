@@ -160,9 +160,11 @@ int hm_client_fail_clear(HmClient *c)
 static void hm_client_parse_seq(HmClient *c, uint32_t *seq)
 {
     const char *p = strstr(c->reply, "seq=");
+    uint64_t v;
 
     if (p && seq) {
-        *seq = strtoul(p + 4, NULL, 10);
+        hm_strtou64(p + 4, NULL, 10, &v);
+        *seq = v;
     }
 }
 
@@ -193,8 +195,14 @@ int hm_client_overflow(HmClient *c, const char *dev, unsigned *injected)
     int rc = hm_client_cmdf(c, "overflow %s", dev);
     const char *p;
 
-    if (rc == 0 && injected && (p = strstr(c->reply, "injected="))) {
-        *injected = strtoul(p + 9, NULL, 10);
+    if (rc == 0 && injected) {
+        p = strstr(c->reply, "injected=");
+        if (p) {
+            uint64_t v;
+
+            hm_strtou64(p + 9, NULL, 10, &v);
+            *injected = v;
+        }
     }
     return rc;
 }
@@ -213,21 +221,21 @@ int hm_client_signal_msi(HmClient *c, const char *dev, unsigned vector)
 long hm_client_get_cmds(HmClient *c, const char *smmu, uint64_t (*cmds)[2],
                         size_t max)
 {
-    char *p, *end;
-    long total;
+    const char *p, *end;
+    int64_t total;
     size_t i;
     int rc = hm_client_cmdf(c, "cmds %s", smmu);
 
     if (rc) {
         return rc < -1 ? rc : -1;
     }
-    total = strtol(c->reply + 3, &p, 10);
+    hm_strtoi64(c->reply + 3, &p, 10, &total);
     for (i = 0; i < max && i < (size_t)total; i++) {
-        cmds[i][0] = strtoull(p, &end, 16);
+        hm_strtou64(p, &end, 16, &cmds[i][0]);
         if (*end != ':') {
             break;
         }
-        cmds[i][1] = strtoull(end + 1, &p, 16);
+        hm_strtou64(end + 1, &p, 16, &cmds[i][1]);
     }
     return total;
 }
@@ -258,7 +266,7 @@ int hm_client_report(HmClient *c)
 int hm_client_get_ste(HmClient *c, const char *dev, uint64_t ste[4],
                       int *ats_enabled)
 {
-    char *p;
+    const char *p;
     int rc = hm_client_cmdf(c, "ste %s", dev);
 
     if (rc) {
@@ -266,7 +274,7 @@ int hm_client_get_ste(HmClient *c, const char *dev, uint64_t ste[4],
     }
     p = c->reply + 2;
     for (int i = 0; i < 4; i++) {
-        ste[i] = strtoull(p, &p, 16);
+        hm_strtou64(p, &p, 16, &ste[i]);
     }
     p = strstr(c->reply, "ats=");
     if (ats_enabled && p) {

@@ -14,6 +14,9 @@
 #ifndef HOSTMODEL_CLIENT_H
 #define HOSTMODEL_CLIENT_H
 
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,8 +34,10 @@ const char *hm_client_last_reply(HmClient *c);
 
 int hm_client_ping(HmClient *c);
 
-/* Fail the nth next call (1 = the next one) of an ioctl, by its uAPI
- * name (e.g. "IOMMU_HWPT_INVALIDATE"), with errno err; one shot. */
+/*
+ * Fail the nth next call (1 = the next one) of an ioctl, by its uAPI
+ * name (e.g. "IOMMU_HWPT_INVALIDATE"), with errno err; one shot.
+ */
 int hm_client_fail_nth(HmClient *c, const char *ioctl_name, unsigned nth,
                        int err);
 /* Fail the nth next CMD_SYNC on a host SMMU (err 0 means ETIMEDOUT). */
@@ -64,13 +69,114 @@ long hm_client_get_cmds(HmClient *c, const char *smmu, uint64_t (*cmds)[2],
 /* Forget the command log of one SMMU, or of all when smmu is NULL. */
 int hm_client_clear_cmds(HmClient *c, const char *smmu);
 
-/* Live iommufd objects of a type ("IOAS", "HWPT_NESTED", ...), or of any
- * type when type is NULL; a negative value on error. */
+/*
+ * Live iommufd objects of a type ("IOAS", "HWPT_NESTED", ...), or of any
+ * type when type is NULL; a negative value on error.
+ */
 int hm_client_count_objects(HmClient *c, const char *type);
 /* Append a "report" record to HOSTMODEL_REPORT now. */
 int hm_client_report(HmClient *c);
 /* The physical STE the host installed for a device. */
 int hm_client_get_ste(HmClient *c, const char *dev, uint64_t ste[4],
                       int *ats_enabled);
+
+/*
+ * Numbers in control commands, replies and host files, parsed the same
+ * way by libhostmodel.so and its clients (the model cannot link QEMU's
+ * qemu_strtou64()).  hm_strtou64() and hm_strtoi64() convert exactly
+ * like strtoull() and strtoll() in the C locale: leading white space, an
+ * optional sign, then digits in base 2..36, or in base 0 hexadecimal
+ * after "0x" or "0X", octal after "0" and decimal otherwise; base 16
+ * also takes a "0x" prefix.  hm_strtou64() negates a '-' value modulo
+ * 2^64.  *result always gets strtoull()'s or strtoll()'s value, and
+ * *endptr (unless endptr is NULL) points after the last digit, or is
+ * nptr when there is none.  Trailing characters are not an error; like
+ * qemu_strtou64(), the return value is 0, -EINVAL when there is no
+ * digit, or -ERANGE when the value is out of range (and saturated).
+ */
+static inline unsigned hm_digit_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A' + 10;
+    }
+    return 36;
+}
+
+/* The magnitude, its sign and whether it overflowed 64 bits */
+static inline int hm_strto_magnitude(const char *nptr, const char **endptr,
+                                     int base, bool *neg, uint64_t *mag)
+{
+    const char *s = nptr;
+    bool any = false, overflow = false;
+    uint64_t v = 0;
+
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    *neg = *s == '-';
+    if (*s == '-' || *s == '+') {
+        s++;
+    }
+    if ((base == 0 || base == 16) && s[0] == '0' &&
+        (s[1] == 'x' || s[1] == 'X') && hm_digit_value(s[2]) < 16) {
+        s += 2;
+        base = 16;
+    } else if (base == 0) {
+        base = s[0] == '0' ? 8 : 10;
+    }
+    for (;; s++) {
+        unsigned d = hm_digit_value(*s);
+
+        if (d >= (unsigned)base) {
+            break;
+        }
+        any = true;
+        if (overflow || v > (UINT64_MAX - d) / base) {
+            overflow = true;
+        } else {
+            v = v * base + d;
+        }
+    }
+    if (endptr) {
+        *endptr = any ? s : nptr;
+    }
+    *mag = v;
+    return !any ? -EINVAL : overflow ? -ERANGE : 0;
+}
+
+static inline int hm_strtou64(const char *nptr, const char **endptr,
+                              int base, uint64_t *result)
+{
+    bool neg;
+    uint64_t v;
+    int ret = hm_strto_magnitude(nptr, endptr, base, &neg, &v);
+
+    *result = ret == -ERANGE ? UINT64_MAX : neg ? -v : v;
+    return ret;
+}
+
+static inline int hm_strtoi64(const char *nptr, const char **endptr,
+                              int base, int64_t *result)
+{
+    bool neg;
+    uint64_t v;
+    int ret = hm_strto_magnitude(nptr, endptr, base, &neg, &v);
+
+    if (ret == 0 && v > (uint64_t)INT64_MAX + neg) {
+        ret = -ERANGE;
+    }
+    if (ret == -ERANGE) {
+        *result = neg ? INT64_MIN : INT64_MAX;
+    } else {
+        *result = neg ? (int64_t)-v : (int64_t)v;
+    }
+    return ret;
+}
 
 #endif /* HOSTMODEL_CLIENT_H */

@@ -108,6 +108,7 @@ static void run(const char *name, bool (*fn)(void))
 /* a pointer the kernel (and the model) must answer EFAULT to */
 static __attribute__((noinline)) void *bad_ptr(void)
 {
+    /* volatile: the compiler must not see (and fold) the constant */
     static volatile uintptr_t p = 8;
 
     return (void *)p;
@@ -332,10 +333,12 @@ static bool nest_setup(Nest *n, const char *dev)
 static uint64_t read_ull(const char *cmd, const char *dev)
 {
     char line[128];
+    uint64_t v;
 
     snprintf(line, sizeof(line), "%s %s", cmd, dev);
     hm_client_command(cl, line);
-    return strtoull(hm_client_last_reply(cl) + 3, NULL, 16);
+    hm_strtou64(hm_client_last_reply(cl) + 3, NULL, 16, &v);
+    return v;
 }
 
 /* ---- basic file and ioctl behaviour ---- */
@@ -1424,8 +1427,10 @@ static bool t_inv_entry_num_zero(void)
     if (!nest_setup(&n, "vfio0")) {
         return false;
     }
-    /* arm_vsmmu_cache_invalidate() copies with a full-array helper that
-     * rejects an empty array: EINVAL, whatever the data type */
+    /*
+     * arm_vsmmu_cache_invalidate() copies with a full-array helper that
+     * rejects an empty array: EINVAL, whatever the data type
+     */
     CHECK_ERR(inv_cmds(n.ifd, n.viommu, NULL, 0, &done), EINVAL);
     CHECK(done == 0);
     CHECK_ERR(invalidate(n.ifd, n.viommu, NULL, 7, 0, 0, &done), EINVAL);
@@ -2141,7 +2146,6 @@ static const char *tmpdir(void)
 static int run_child(const char *mode, const char *const *env_add,
                      bool keep_host)
 {
-    extern char **environ;
     char *envp[64];
     unsigned n = 0;
     pid_t pid;
