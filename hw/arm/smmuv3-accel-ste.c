@@ -1,0 +1,334 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * arm-smmuv3,accel=on: from a guest stream table entry to the host HWPT an
+ * assigned device is attached to.
+ *
+ * QEMU reads the guest STE (linear or 2-level table), validates it as the
+ * architecture says, and installs one of: the vIOMMU's shared abort,
+ * bypass or invalid (V=0) nested HWPTs, or a nested HWPT of its own built
+ * from the STE's stage-1 fields.  An STE QEMU cannot honour raises
+ * C_BAD_STE in the guest's event queue and nothing of it reaches the host.
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "qemu/log.h"
+#include "system/iommufd-nesting.h"
+#include "smmuv3-accel.h"
+#include "trace.h"
+
+/* The first two 64-bit words of an STE, the ones a nested HWPT takes */
+#define STE0_V              BIT_ULL(0)
+#define STE0_CONFIG_SHIFT   1
+#define STE0_CONFIG_LEN     3
+#define STE0_S1FMT_SHIFT    4
+#define STE0_S1FMT_LEN      2
+#define STE0_CTXPTR_MASK    MAKE_64BIT_MASK(6, 46)
+#define STE0_S1CDMAX_SHIFT  59
+#define STE0_S1CDMAX_LEN    5
+#define STE1_S1DSS_SHIFT    0
+#define STE1_S1DSS_LEN      2
+#define STE1_EATS_SHIFT     28
+#define STE1_EATS_LEN       2
+#define STE1_STRW_SHIFT     30
+#define STE1_STRW_LEN       2
+
+/* What the host kernel accepts in a vSTE (anything else is EIO) */
+#define STE0_HOST_MASK      0xf80fffffffffffffULL
+#define STE1_HOST_MASK      0x380000ffULL
+
+#define CFG_ABORT       0
+#define CFG_BYPASS      4
+#define CFG_S1          5
+
+#define S1FMT_LINEAR        0
+#define S1FMT_RESERVED      3
+#define S1DSS_RESERVED      3
+#define EATS_TRANSLATE      1
+
+typedef enum {
+    TARGET_ABORT,
+    TARGET_BYPASS,
+    TARGET_INVALID,     /* V=0: the host raises C_BAD_STE on DMA */
+    TARGET_S1,
+} SteTarget;
+
+static const char *const target_names[] = {
+    [TARGET_ABORT] = "abort", [TARGET_BYPASS] = "bypass",
+    [TARGET_INVALID] = "invalid", [TARGET_S1] = "stage-1",
+};
+
+/*
+ * Check a valid guest STE against the architecture and the registers the
+ * guest was given.  Returns the target, or -1 with *@why set when the STE
+ * is ILLEGAL (C_BAD_STE).
+ */
+static int ste_classify(SMMUv3State *s, const uint64_t ste[2],
+                        const char **why)
+{
+    uint32_t idr0 = s->idr[0], idr1 = s->idr[1], idr5 = s->idr[5];
+    unsigned config = extract64(ste[0], STE0_CONFIG_SHIFT, STE0_CONFIG_LEN);
+    unsigned s1fmt = extract64(ste[0], STE0_S1FMT_SHIFT, STE0_S1FMT_LEN);
+    unsigned cdmax = extract64(ste[0], STE0_S1CDMAX_SHIFT, STE0_S1CDMAX_LEN);
+    unsigned s1dss = extract64(ste[1], STE1_S1DSS_SHIFT, STE1_S1DSS_LEN);
+    unsigned eats = extract64(ste[1], STE1_EATS_SHIFT, STE1_EATS_LEN);
+    unsigned strw = extract64(ste[1], STE1_STRW_SHIFT, STE1_STRW_LEN);
+    static const int oas_bits[] = { 32, 36, 40, 42, 44, 48, 52, 52 };
+    int oas = oas_bits[FIELD_EX32(idr5, IDR5, OAS)];
+
+    switch (config) {
+    case CFG_ABORT:
+        return TARGET_ABORT;
+    case CFG_BYPASS:
+        return TARGET_BYPASS;
+    case CFG_S1:
+        break;
+    default:
+        /* Stage 2 is never offered with accel=on; 1 to 3 are reserved */
+        *why = "Config not abort, bypass or stage-1";
+        return -1;
+    }
+    if (strw) {
+        *why = "StreamWorld other than NS-EL1";
+        return -1;
+    }
+    if (cdmax > FIELD_EX32(idr1, IDR1, SSIDSIZE)) {
+        *why = "S1CDMax above SMMU_IDR1.SSIDSIZE";
+        return -1;
+    }
+    if (cdmax) {
+        if (s1fmt == S1FMT_RESERVED) {
+            *why = "reserved S1Fmt";
+            return -1;
+        }
+        if (s1fmt != S1FMT_LINEAR && !FIELD_EX32(idr0, IDR0, CD2L)) {
+            *why = "2-level CD table without SMMU_IDR0.CD2L";
+            return -1;
+        }
+        if (s1dss == S1DSS_RESERVED) {
+            *why = "reserved S1DSS";
+            return -1;
+        }
+    }
+    if (ste[0] & STE0_CTXPTR_MASK & ~MAKE_64BIT_MASK(0, oas)) {
+        *why = "S1ContextPtr beyond the output address size";
+        return -1;
+    }
+    if (eats && (eats != EATS_TRANSLATE || !FIELD_EX32(idr0, IDR0, ATS))) {
+        *why = "EATS without ATS, or split-stage/reserved EATS";
+        return -1;
+    }
+    return TARGET_S1;
+}
+
+static bool ensure_viommu_ready(SMMUv3Accel *a)
+{
+    return a->viommu_id && a->abort_hwpt_id && a->bypass_hwpt_id;
+}
+
+static void record_bad_ste(SMMUv3Accel *a, uint32_t sid, const char *why)
+{
+    SMMUEventInfo info = { .type = SMMU_EVT_C_BAD_STE, .sid = sid };
+
+    a->n_bad_ste++;
+    trace_smmuv3_accel_bad_ste(sid, why);
+    qemu_log_mask(LOG_GUEST_ERROR, "arm-smmuv3 accel: STE of SID 0x%x "
+                  "cannot be installed: %s\n", sid, why);
+    smmuv3_record_event(a->smmu, &info);
+}
+
+static bool attach(SMMUv3AccelDevice *dev, uint32_t hwpt_id, Error **errp)
+{
+    if (dev->hwpt_id == hwpt_id) {
+        return true;
+    }
+    trace_smmuv3_accel_attach(smmuv3_accel_device_sid(dev), dev->hwpt_id,
+                              hwpt_id);
+    if (!host_iommu_device_iommufd_attach_hwpt(dev->idev, hwpt_id, errp)) {
+        return false;
+    }
+    dev->hwpt_id = hwpt_id;
+    return true;
+}
+
+/* Drop the device's own stage-1 HWPT once it is no longer attached */
+static void release_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
+{
+    if (dev->s1_hwpt_id && dev->s1_hwpt_id != dev->hwpt_id) {
+        iommufd_backend_free_id(a->be, dev->s1_hwpt_id);
+        dev->s1_hwpt_id = 0;
+    }
+}
+
+/* Attach to the shared abort HWPT after a failure; last resort, logged */
+static void fall_back_to_abort(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
+{
+    Error *err = NULL;
+
+    if (!attach(dev, a->abort_hwpt_id, &err)) {
+        error_report_err(err);
+    }
+    release_s1(a, dev);
+}
+
+static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
+                       const uint64_t guest[2])
+{
+    uint64_t ste[2] = {
+        guest[0] & STE0_HOST_MASK,
+        guest[1] & STE1_HOST_MASK,
+    };
+    uint32_t old = dev->s1_hwpt_id, hwpt;
+    Error *err = NULL;
+
+    if (dev->s1_hwpt_id && dev->hwpt_id == dev->s1_hwpt_id &&
+        !memcmp(dev->ste, ste, sizeof(ste))) {
+        /* Same STE: the host re-reads CDs on the forwarded CFGI_CD */
+        return;
+    }
+    if (!smmuv3_accel_ensure_vdevice(a, dev, sid, &err) ||
+        !iommufd_backend_alloc_nested_hwpt_smmuv3(a->be, dev->idev->devid,
+                                                  a->viommu_id, ste, &hwpt,
+                                                  &err)) {
+        a->n_host_errors++;
+        record_bad_ste(a, sid, error_get_pretty(err));
+        error_free(err);
+        fall_back_to_abort(a, dev);
+        return;
+    }
+    if (!attach(dev, hwpt, &err)) {
+        a->n_host_errors++;
+        record_bad_ste(a, sid, error_get_pretty(err));
+        error_free(err);
+        iommufd_backend_free_id(a->be, hwpt);
+        fall_back_to_abort(a, dev);
+        return;
+    }
+    /* Replace, then free the old one: the device never sees a gap */
+    dev->s1_hwpt_id = hwpt;
+    memcpy(dev->ste, ste, sizeof(ste));
+    if (old && old != hwpt) {
+        iommufd_backend_free_id(a->be, old);
+    }
+}
+
+static void install_shared(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
+                           uint32_t sid, SteTarget target)
+{
+    uint32_t hwpt = target == TARGET_BYPASS ? a->bypass_hwpt_id :
+                    a->abort_hwpt_id;
+    Error *err = NULL;
+
+    if (!attach(dev, hwpt, &err)) {
+        a->n_host_errors++;
+        if (smmu_enabled(a->smmu)) {
+            record_bad_ste(a, sid, error_get_pretty(err));
+        } else {
+            error_report_err(err);
+            err = NULL;
+        }
+        error_free(err);
+        fall_back_to_abort(a, dev);
+        return;
+    }
+    memset(dev->ste, 0, sizeof(dev->ste));
+    release_s1(a, dev);
+}
+
+void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
+{
+    SMMUv3State *s = a->smmu;
+    uint32_t sid = smmuv3_accel_device_sid(dev);
+    SMMUEventInfo event = { .type = SMMU_EVT_NONE, .sid = sid,
+                            .inval_ste_allowed = true };
+    const char *why = NULL;
+    uint64_t words[2];
+    STE ste;
+    int target;
+
+    if (!ensure_viommu_ready(a)) {
+        return;
+    }
+    if (!smmu_enabled(s)) {
+        /* SMMU disabled: GBPA decides for every stream */
+        target = FIELD_EX32(s->gbpa, GBPA, ABORT) ? TARGET_ABORT
+                                                   : TARGET_BYPASS;
+        trace_smmuv3_accel_install(sid, "disabled", target_names[target]);
+        install_shared(a, dev, sid, target);
+        return;
+    }
+    if (smmu_find_ste(s, sid, &ste, &event)) {
+        /* Out-of-range SID, unreadable table: QEMU reports it itself */
+        if (event.type != SMMU_EVT_NONE) {
+            smmuv3_record_event(s, &event);
+        }
+        trace_smmuv3_accel_install(sid, "unreadable", "abort");
+        install_shared(a, dev, sid, TARGET_ABORT);
+        return;
+    }
+    words[0] = ste.word[0] | (uint64_t)ste.word[1] << 32;
+    words[1] = ste.word[2] | (uint64_t)ste.word[3] << 32;
+
+    if (!(words[0] & STE0_V)) {
+        target = TARGET_INVALID;
+    } else {
+        target = ste_classify(s, words, &why);
+        if (target < 0) {
+            record_bad_ste(a, sid, why);
+            target = TARGET_INVALID;
+        }
+    }
+    trace_smmuv3_accel_install(sid, "enabled", target_names[target]);
+
+    switch (target) {
+    case TARGET_S1:
+        install_s1(a, dev, sid, words);
+        break;
+    case TARGET_INVALID: {
+        /* V=0 lets the host report C_BAD_STE for DMA on this stream */
+        static const uint64_t invalid[2];
+
+        install_s1(a, dev, sid, invalid);
+        break;
+    }
+    default:
+        install_shared(a, dev, sid, target);
+        break;
+    }
+}
+
+void smmuv3_accel_install_all(SMMUv3Accel *a)
+{
+    SMMUv3AccelDevice *dev;
+
+    QLIST_FOREACH(dev, &a->devices, next) {
+        smmuv3_accel_install(a, dev);
+    }
+}
+
+void smmuv3_accel_install_ste_range(SMMUv3State *s, uint32_t first,
+                                    uint32_t last)
+{
+    SMMUv3Accel *a = s->accel_state;
+    SMMUv3AccelDevice *dev;
+
+    if (!a) {
+        return;
+    }
+    QLIST_FOREACH(dev, &a->devices, next) {
+        uint32_t sid = smmuv3_accel_device_sid(dev);
+
+        if (sid >= first && sid <= last) {
+            smmuv3_accel_install(a, dev);
+        }
+    }
+}
+
+void smmuv3_accel_config_changed(SMMUv3State *s)
+{
+    if (s->accel_state) {
+        smmuv3_accel_install_all(s->accel_state);
+    }
+}

@@ -1,0 +1,41 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * arm-smmuv3 without iommufd (non-Linux hosts): accel=on is refused.
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "smmuv3-accel.h"
+
+bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
+{
+    if (s->accel) {
+        error_setg(errp, "accel=on needs a QEMU built with iommufd (Linux)");
+        return false;
+    }
+    return true;
+}
+
+void smmuv3_accel_init_regs(SMMUv3State *s)
+{
+}
+
+void smmuv3_accel_config_changed(SMMUv3State *s)
+{
+}
+
+void smmuv3_accel_install_ste_range(SMMUv3State *s, uint32_t first,
+                                    uint32_t last)
+{
+}
+
+bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
+                               SMMUCmdError *err)
+{
+    return true;
+}
+
+void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err)
+{
+}

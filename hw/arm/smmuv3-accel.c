@@ -1,0 +1,318 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * arm-smmuv3,accel=on: device glue, PCI callbacks and host objects.
+ *
+ * Host objects of a vSMMU: a nest-parent stage-2 HWPT over the IOAS VFIO
+ * maps guest RAM into, a vIOMMU on it, shared abort and bypass nested
+ * HWPTs, and per assigned device a vDEVICE (vSID = the guest StreamID) and
+ * the nested HWPT of its current STE.  They come with the first assigned
+ * device and go with the last one; an exit notifier frees them too.
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/qdev-core.h"
+#include "migration/blocker.h"
+#include "system/address-spaces.h"
+#include "system/host_iommu_device.h"
+#include "system/iommufd-nesting.h"
+#include "system/runstate.h"
+#include "system/system.h"
+#include "smmuv3-accel.h"
+#include "trace.h"
+
+static SMMUv3AccelDevice *find_device(SMMUv3Accel *a, PCIBus *bus, int devfn)
+{
+    SMMUv3AccelDevice *dev;
+
+    QLIST_FOREACH(dev, &a->devices, next) {
+        if (dev->bus == bus && dev->devfn == devfn) {
+            return dev;
+        }
+    }
+    return NULL;
+}
+
+uint32_t smmuv3_accel_device_sid(SMMUv3AccelDevice *dev)
+{
+    /* The guest may renumber buses: always the current requester ID */
+    return PCI_BUILD_BDF(pci_bus_num(dev->bus), dev->devfn);
+}
+
+/* VFIO devices get their DMA from the host SMMU, not from QEMU */
+static bool is_assigned(PCIBus *bus, int devfn)
+{
+    PCIDevice *pdev = bus->devices[devfn];
+
+    return pdev && object_dynamic_cast(OBJECT(pdev), "vfio-pci");
+}
+
+static AddressSpace *accel_get_address_space(PCIBus *bus, void *opaque,
+                                             int devfn)
+{
+    if (is_assigned(bus, devfn)) {
+        /* VFIO maps guest RAM: that is the host's stage 2 */
+        return &address_space_memory;
+    }
+    /* Emulated devices keep QEMU's own translation */
+    return smmu_find_add_as(bus, opaque, devfn);
+}
+
+static void free_id(SMMUv3Accel *a, uint32_t *id)
+{
+    if (*id) {
+        iommufd_backend_free_id(a->be, *id);
+        *id = 0;
+    }
+}
+
+static void free_host_objects(SMMUv3Accel *a)
+{
+    trace_smmuv3_accel_host_objects_free(a->viommu_id);
+    free_id(a, &a->abort_hwpt_id);
+    free_id(a, &a->bypass_hwpt_id);
+    free_id(a, &a->viommu_id);
+    free_id(a, &a->s2_hwpt_id);
+    a->be = NULL;
+}
+
+static bool alloc_shared_hwpt(SMMUv3Accel *a, uint32_t dev_id,
+                              unsigned config, uint32_t *out, Error **errp)
+{
+    /* V=1 and Config: abort (0b000) or bypass (0b100) */
+    const uint64_t ste[2] = { 1 | (config << 1), 0 };
+
+    return iommufd_backend_alloc_nested_hwpt_smmuv3(a->be, dev_id,
+                                                    a->viommu_id, ste, out,
+                                                    errp);
+}
+
+/* The first device brings the vIOMMU; try and fail tells what the host can */
+static bool alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
+                               Error **errp)
+{
+    a->be = idev->iommufd;
+    if (!iommufd_backend_alloc_hwpt(a->be, idev->devid, idev->ioas_id,
+                                    IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                    IOMMU_HWPT_DATA_NONE, 0, NULL,
+                                    &a->s2_hwpt_id, errp)) {
+        error_prepend(errp, "stage-2 (nest parent) HWPT: ");
+        goto fail;
+    }
+    if (!iommufd_backend_alloc_viommu(a->be, idev->devid,
+                                      IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+                                      a->s2_hwpt_id, &a->viommu_id, errp) ||
+        !alloc_shared_hwpt(a, idev->devid, 0, &a->abort_hwpt_id, errp) ||
+        !alloc_shared_hwpt(a, idev->devid, 4, &a->bypass_hwpt_id, errp)) {
+        goto fail;
+    }
+    trace_smmuv3_accel_host_objects(a->s2_hwpt_id, a->viommu_id,
+                                    a->abort_hwpt_id, a->bypass_hwpt_id);
+    return true;
+fail:
+    a->n_host_errors++;
+    free_host_objects(a);
+    return false;
+}
+
+bool smmuv3_accel_ensure_vdevice(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
+                                 uint32_t sid, Error **errp)
+{
+    Error *local_err = NULL;
+
+    if (dev->vdevice_id && dev->vsid == sid) {
+        return true;
+    }
+    if (dev->vdevice_id) {
+        /* The guest renumbered the bus: the vSID follows it */
+        if (!host_iommu_device_iommufd_attach_hwpt(dev->idev,
+                                                   a->abort_hwpt_id,
+                                                   &local_err)) {
+            error_report_err(local_err);
+        } else {
+            dev->hwpt_id = a->abort_hwpt_id;
+        }
+        if (dev->s1_hwpt_id && dev->hwpt_id != dev->s1_hwpt_id) {
+            free_id(a, &dev->s1_hwpt_id);
+        }
+        free_id(a, &dev->vdevice_id);
+    }
+    if (!iommufd_backend_alloc_vdevice(a->be, a->viommu_id,
+                                       dev->idev->devid, sid,
+                                       &dev->vdevice_id, errp)) {
+        return false;
+    }
+    dev->vsid = sid;
+    return true;
+}
+
+static void device_release(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
+{
+    Error *err = NULL;
+
+    /* Back to VFIO's own HWPT, so that ours can go */
+    if (dev->hwpt_id &&
+        !host_iommu_device_iommufd_attach_hwpt(dev->idev, dev->vfio_hwpt_id,
+                                               &err)) {
+        error_report_err(err);
+    }
+    dev->hwpt_id = 0;
+    free_id(a, &dev->s1_hwpt_id);
+    free_id(a, &dev->vdevice_id);
+    QLIST_REMOVE(dev, next);
+    trace_smmuv3_accel_device_del(dev->devfn);
+    g_free(dev);
+}
+
+static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
+                                   HostIOMMUDevice *hiod, Error **errp)
+{
+    SMMUv3State *s = ARM_SMMUV3(opaque);
+    SMMUv3Accel *a = s->accel_state;
+    HostIOMMUDeviceIOMMUFD *idev;
+    struct iommu_hw_info_arm_smmuv3 *info;
+    SMMUv3AccelDevice *dev;
+
+    if (!object_dynamic_cast(OBJECT(hiod), TYPE_HOST_IOMMU_DEVICE_IOMMUFD)) {
+        error_setg(errp, "a device behind arm-smmuv3,accel=on must use "
+                   "iommufd: add -object iommufd,id=ID and iommufd=ID to "
+                   "the vfio-pci device");
+        return false;
+    }
+    idev = HOST_IOMMU_DEVICE_IOMMUFD(hiod);
+    if (hiod->caps.type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+        error_setg(errp, "the device's host IOMMU is not an ARM SMMUv3 "
+                   "(IOMMU_GET_HW_INFO type %u); arm-smmuv3,accel=on needs "
+                   "one", hiod->caps.type);
+        return false;
+    }
+    if (a->be && a->be != idev->iommufd) {
+        error_setg(errp, "every device behind one arm-smmuv3,accel=on must "
+                   "use the same iommufd object");
+        return false;
+    }
+    info = &hiod->caps.vendor_caps.smmuv3;
+    if (!a->idr.resolved && !phase_check(PHASE_MACHINE_READY)) {
+        /* Cold plug: the guest has not read the registers yet */
+        if (!smmuv3_accel_idr_resolve(s, info->idr, info->iidr, info->aidr,
+                                      &a->idr, errp)) {
+            return false;
+        }
+    } else if (!smmuv3_accel_idr_check_host(s, &a->idr, info->idr,
+                                            info->iidr, info->aidr, errp)) {
+        return false;
+    } else if (!a->idr.resolved) {
+        /* The baseline stays what the guest sees; remember the host */
+        memcpy(a->idr.host, info->idr, sizeof(a->idr.host));
+        a->idr.host_iidr = info->iidr;
+        a->idr.host_aidr = info->aidr;
+        a->idr.resolved = true;
+    }
+    if (!a->viommu_id && !alloc_host_objects(a, idev, errp)) {
+        return false;
+    }
+
+    dev = g_new0(SMMUv3AccelDevice, 1);
+    dev->accel = a;
+    dev->bus = bus;
+    dev->devfn = devfn;
+    dev->idev = idev;
+    dev->vfio_hwpt_id = idev->hwpt_id;
+    QLIST_INSERT_HEAD(&a->devices, dev, next);
+    trace_smmuv3_accel_device_add(devfn, idev->devid);
+    smmuv3_accel_install(a, dev);
+    return true;
+}
+
+static void accel_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
+{
+    SMMUv3State *s = ARM_SMMUV3(opaque);
+    SMMUv3Accel *a = s->accel_state;
+    SMMUv3AccelDevice *dev = find_device(a, bus, devfn);
+
+    if (!dev) {
+        return;
+    }
+    device_release(a, dev);
+    if (QLIST_EMPTY(&a->devices)) {
+        /* The vIOMMU goes with the last device, comes back with the next */
+        free_host_objects(a);
+    }
+}
+
+static const PCIIOMMUOps accel_pci_ops = {
+    .get_address_space = accel_get_address_space,
+    .set_iommu_device = accel_set_iommu_device,
+    .unset_iommu_device = accel_unset_iommu_device,
+};
+
+static void accel_exit_notify(Notifier *n, void *data)
+{
+    SMMUv3Accel *a = container_of(n, SMMUv3Accel, exit_notifier);
+    SMMUv3AccelDevice *dev, *next;
+
+    QLIST_FOREACH_SAFE(dev, &a->devices, next, next) {
+        device_release(a, dev);
+    }
+    if (a->be) {
+        free_host_objects(a);
+    }
+}
+
+bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
+{
+    SMMUv3Accel *a;
+
+    if (!smmuv3_accel_parse_props(s, errp)) {
+        return false;
+    }
+    if (!s->accel) {
+        return true;
+    }
+    if (s->stage && strcmp(s->stage, "1")) {
+        error_setg(errp, "accel=on offers stage 1 to the guest (the host "
+                   "owns stage 2): remove stage=%s", s->stage);
+        return false;
+    }
+    if (s->s2fwb) {
+        error_setg(errp, "s2fwb applies to the emulated SMMU, not accel=on");
+        return false;
+    }
+
+    a = g_new0(SMMUv3Accel, 1);
+    a->smmu = s;
+    QLIST_INIT(&a->devices);
+    smmuv3_accel_batch_init(&a->batch);
+    smmuv3_accel_idr_baseline(s, &a->idr);
+
+    error_setg(&a->migration_blocker, "arm-smmuv3,accel=on: the host "
+               "SMMU's nested state (vIOMMU, vDEVICEs, nested HWPTs) cannot "
+               "be migrated yet");
+    if (migrate_add_blocker(&a->migration_blocker, errp) < 0) {
+        smmuv3_accel_batch_cleanup(&a->batch);
+        g_free(a);
+        return false;
+    }
+    a->exit_notifier.notify = accel_exit_notify;
+    qemu_add_exit_notifier(&a->exit_notifier);
+
+    s->accel_state = a;
+    ARM_SMMU(s)->pci_iommu_ops = &accel_pci_ops;
+    return true;
+}
+
+void smmuv3_accel_init_regs(SMMUv3State *s)
+{
+    SMMUv3Accel *a = s->accel_state;
+
+    if (!a) {
+        return;
+    }
+    smmuv3_accel_idr_apply(&a->idr, s->idr);
+    /* Reset: the SMMU is disabled, GBPA decides */
+    smmuv3_accel_install_all(a);
+}
