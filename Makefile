@@ -28,6 +28,7 @@ NINJA := ninja -C $(BUILD)
 
 # QEMU targets the tests need, beyond the emulator itself.
 TEST_TARGETS := tests/qtest/arm-smmuv3-idr-test \
+                tests/qtest/arm-smmuv3-accel-test \
                 tests/qtest/bios-tables-test \
                 tests/unit/test-iommufd-veventq \
                 pc-bios/edk2-aarch64-code.fd pc-bios/edk2-arm-vars.fd

@@ -113,6 +113,9 @@ def main():
     env['G_TEST_BUILDDIR'] = os.path.join(build, 'tests')
     env['PYTHON'] = sys.executable
     env.setdefault('MALLOC_PERTURB_', '85')
+    # The host kernel model the accel qtests run QEMU on
+    env['HOSTMODEL_LIB'] = os.path.join(build, 'hostmodel', 'libhostmodel.so')
+    env['HOSTMODEL_DIR'] = os.path.join(top, 'tests', 'hostmodel')
 
     total = {'pass': 0, 'fail': 0, 'skip': 0}
     logpath = os.path.join(build, 'check.log')

@@ -2,7 +2,9 @@
 /*
  * Host model control client: one request line, one reply line.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

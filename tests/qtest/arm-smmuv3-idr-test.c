@@ -7,6 +7,7 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "arm-smmuv3-qtest.h"
 #include "hw/registerfields.h"
 
 REG32(IDR0, 0x0)
@@ -32,27 +33,6 @@ REG32(IDR5, 0x14)
     FIELD(IDR5, GRAN64K,     6, 1)
 REG32(AIDR, 0x1c)
 
-/*
- * Find the MMIO base of the first arm-smmuv3 in "info mtree": a device
- * created with -device lands on the platform bus, at an address the
- * machine picks.
- */
-static uint64_t smmu_base(QTestState *qts)
-{
-    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
-    g_auto(GStrv) lines = g_strsplit(mtree, "\n", -1);
-
-    for (int i = 0; lines[i]; i++) {
-        if (strstr(lines[i], "): arm-smmuv3")) {
-            uint64_t base = g_ascii_strtoull(g_strstrip(lines[i]), NULL, 16);
-
-            g_assert_cmphex(base, !=, 0);
-            return base;
-        }
-    }
-    g_assert_not_reached();
-}
-
 static QTestState *start_virt(const char *smmu_opts)
 {
     return qtest_initf("-M virt -accel tcg -display none -nodefaults "
@@ -63,7 +43,7 @@ static QTestState *start_virt(const char *smmu_opts)
 static void test_idr_stage1_defaults(void)
 {
     QTestState *qts = start_virt("");
-    uint64_t base = smmu_base(qts);
+    uint64_t base = smmuv3_qtest_base(qts);
     uint32_t idr0 = qtest_readl(qts, base + A_IDR0);
     uint32_t idr1 = qtest_readl(qts, base + A_IDR1);
     uint32_t idr5 = qtest_readl(qts, base + A_IDR5);
@@ -97,7 +77,7 @@ static void test_idr_stage1_defaults(void)
 static void test_idr_stage_nested(void)
 {
     QTestState *qts = start_virt(",stage=nested");
-    uint64_t base = smmu_base(qts);
+    uint64_t base = smmuv3_qtest_base(qts);
     uint32_t idr0 = qtest_readl(qts, base + A_IDR0);
 
     g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S1P), ==, 1);
@@ -109,7 +89,7 @@ static void test_idr_stage_nested(void)
 static void test_idr_s2fwb(void)
 {
     QTestState *qts = start_virt(",stage=nested,s2fwb=on");
-    uint64_t base = smmu_base(qts);
+    uint64_t base = smmuv3_qtest_base(qts);
 
     g_assert_cmpuint(FIELD_EX32(qtest_readl(qts, base + A_IDR3), IDR3, FWB),
                      ==, 1);
@@ -117,7 +97,7 @@ static void test_idr_s2fwb(void)
 
     /* Off by default: the stock model does not advertise it */
     qts = start_virt(",stage=nested");
-    base = smmu_base(qts);
+    base = smmuv3_qtest_base(qts);
     g_assert_cmpuint(FIELD_EX32(qtest_readl(qts, base + A_IDR3), IDR3, FWB),
                      ==, 0);
     qtest_quit(qts);
@@ -134,7 +114,7 @@ static void assert_start_fails(const char *opts, const char *msg)
     int status;
 
     g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
-    g_assert_false(g_spawn_check_wait_status(status, NULL));
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     g_assert_nonnull(strstr(err, msg));
 }
 
@@ -147,7 +127,7 @@ static void test_s2fwb_needs_stage2(void)
 static void test_idr_read_only(void)
 {
     QTestState *qts = start_virt("");
-    uint64_t base = smmu_base(qts);
+    uint64_t base = smmuv3_qtest_base(qts);
     uint32_t idr0 = qtest_readl(qts, base + A_IDR0);
     uint32_t idr1 = qtest_readl(qts, base + A_IDR1);
 

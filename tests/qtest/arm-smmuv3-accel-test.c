@@ -1,0 +1,529 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * QTest: arm-smmuv3,accel=on against the host kernel model
+ * (tests/hostmodel): ID registers masked with several host profiles, host
+ * objects, STE installation, ordered invalidation batches, errors at the
+ * exact command, refusals, and no host object left behind.
+ *
+ * Needs HOSTMODEL_LIB (libhostmodel.so) and HOSTMODEL_DIR (the directory
+ * of the model's sources and profiles); skipped without them.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "hw/registerfields.h"
+#include "arm-smmuv3-qtest.h"
+#include "../hostmodel/hostmodel-client.h"
+
+REG32(IDR0, 0x0)
+    FIELD(IDR0, S2P,         0, 1)
+    FIELD(IDR0, S1P,         1, 1)
+    FIELD(IDR0, ASID16,     12, 1)
+    FIELD(IDR0, CD2L,       19, 1)
+REG32(IDR1, 0x4)
+    FIELD(IDR1, SSIDSIZE,    6, 5)
+REG32(IDR3, 0xc)
+    FIELD(IDR3, RIL,        10, 1)
+REG32(IDR5, 0x14)
+    FIELD(IDR5, OAS,         0, 3)
+    FIELD(IDR5, GRAN16K,     5, 1)
+REG32(CR0, 0x20)
+REG32(GERROR, 0x60)
+    FIELD(GERROR, CMDQ_ERR,  0, 1)
+#define A_STRTAB_BASE 0x80
+REG32(STRTAB_BASE_CFG, 0x88)
+#define A_CMDQ_BASE 0x90
+REG32(CMDQ_PROD, 0x98)
+REG32(CMDQ_CONS, 0x9c)
+    FIELD(CMDQ_CONS, ERR,   24, 7)
+#define A_EVENTQ_BASE 0xa0
+REG32(EVENTQ_PROD, 0x100a8)
+
+#define CR0_SMMUEN      BIT(0)
+#define CR0_EVENTQEN    BIT(2)
+#define CR0_CMDQEN      BIT(3)
+#define CERROR_ILL      1
+
+/* Guest memory layout (virt RAM starts at 1 GiB) */
+#define STRTAB          0x40100000ULL
+#define CMDQ            0x40200000ULL
+#define EVTQ            0x40300000ULL
+#define CDTAB           0x40400000ULL
+#define QLOG2           8
+
+/* The vfio-pci device sits in slot 1 of pcie.0: StreamID 0x8 */
+#define DEV_SID         0x8
+
+#define OP_CFGI_STE     0x03
+#define OP_CFGI_CD      0x05
+#define OP_TLBI_NH_ALL  0x10
+#define OP_TLBI_NH_ASID 0x11
+#define OP_TLBI_NH_VA   0x12
+#define OP_CMD_SYNC     0x46
+#define EVT_C_BAD_STE   0x04
+
+typedef struct Accel {
+    QTestState *qts;
+    HmClient *hm;
+    uint64_t base;
+    uint32_t prod;
+    char *dir;
+    char *report;
+} Accel;
+
+static const char *hostmodel_lib(void)
+{
+    return g_getenv("HOSTMODEL_LIB");
+}
+
+/* A host with one SMMU of @profile and one device on it */
+static char *write_host(const char *dir, const char *profile)
+{
+    char *path = g_build_filename(dir, "host.conf", NULL);
+    g_autofree char *text = g_strdup_printf(
+        "[smmu smmu0]\nprofile = %s/profiles/%s.conf\n"
+        "[device vfio0]\nsmmu = smmu0\nsid = 0x100\ngroup = 1\n"
+        "bdf = 0000:01:00.0\n", g_getenv("HOSTMODEL_DIR"), profile);
+
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+/* The QEMU command prefix that runs it on the model */
+static char *model_prefix(Accel *a, const char *profile)
+{
+    g_autofree char *host = write_host(a->dir, profile);
+
+    a->report = g_build_filename(a->dir, "report.jsonl", NULL);
+    return g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s "
+                           "HOSTMODEL_PREOPEN=100=/dev/vfio/devices/vfio0,"
+                           "101=/dev/iommu HOSTMODEL_CONTROL=%s/ctl.sock "
+                           "HOSTMODEL_REPORT=%s HOSTMODEL_LOG=%s/log.jsonl %s",
+                           hostmodel_lib(), host, a->dir, a->report, a->dir,
+                           qtest_qemu_binary(NULL));
+}
+
+static const char *accel_args =
+    "-M virt -accel tcg -display none -nodefaults "
+    "-object iommufd,id=i0,fd=101 "
+    "-device arm-smmuv3,primary-bus=pcie.0,accel=on%s "
+    "-device vfio-pci,id=d0,fd=100,iommufd=i0,bus=pcie.0,addr=1.0";
+
+static bool accel_start(Accel *a, const char *profile, const char *opts)
+{
+    g_autofree char *bin = g_strdup(qtest_qemu_binary(NULL));
+    g_autofree char *prefix = NULL;
+    g_autofree char *sock = NULL;
+
+    if (!hostmodel_lib() || !g_getenv("HOSTMODEL_DIR")) {
+        g_test_skip("HOSTMODEL_LIB and HOSTMODEL_DIR are not set");
+        return false;
+    }
+    memset(a, 0, sizeof(*a));
+    a->dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
+    prefix = model_prefix(a, profile);
+    g_setenv("QTEST_QEMU_BINARY", prefix, true);
+    a->qts = qtest_initf(accel_args, opts);
+    g_setenv("QTEST_QEMU_BINARY", bin, true);
+    a->base = smmuv3_qtest_base(a->qts);
+    sock = g_build_filename(a->dir, "ctl.sock", NULL);
+    a->hm = hm_client_connect(sock);
+    g_assert_nonnull(a->hm);
+    return true;
+}
+
+/* Quit QEMU and check the model saw no object of ours left behind */
+static void accel_stop(Accel *a)
+{
+    g_autofree char *report = NULL;
+
+    hm_client_close(a->hm);
+    qtest_quit(a->qts);
+    g_assert_true(g_file_get_contents(a->report, &report, NULL, NULL));
+    g_assert_null(strstr(report, "VIOMMU"));
+    g_assert_null(strstr(report, "VDEVICE"));
+    g_assert_null(strstr(report, "HWPT_NESTED"));
+    g_assert_null(strstr(report, "VEVENTQ"));
+    g_free(a->report);
+    g_free(a->dir);
+}
+
+static int count(Accel *a, const char *type)
+{
+    int n = hm_client_count_objects(a->hm, type);
+
+    g_assert_cmpint(n, >=, 0);
+    return n;
+}
+
+static uint32_t rd(Accel *a, uint32_t off)
+{
+    return qtest_readl(a->qts, a->base + off);
+}
+
+static void wr(Accel *a, uint32_t off, uint32_t v)
+{
+    qtest_writel(a->qts, a->base + off, v);
+}
+
+static void wrq(Accel *a, uint32_t off, uint64_t v)
+{
+    wr(a, off, v);
+    wr(a, off + 4, v >> 32);
+}
+
+static void write_ste(Accel *a, uint32_t sid, uint64_t w0, uint64_t w1)
+{
+    uint64_t ste[8] = { cpu_to_le64(w0), cpu_to_le64(w1) };
+
+    qtest_memwrite(a->qts, STRTAB + sid * 64, ste, sizeof(ste));
+}
+
+static uint64_t s1_ste0(void)
+{
+    /* V, Config=stage-1 translate, S1ContextPtr */
+    return 1 | (5 << 1) | CDTAB;
+}
+
+/* Linear stream table, command and event queues, SMMU enabled */
+static void guest_enable(Accel *a)
+{
+    wrq(a, A_STRTAB_BASE, STRTAB);
+    wr(a, A_STRTAB_BASE_CFG, QLOG2);
+    wrq(a, A_CMDQ_BASE, CMDQ | QLOG2);
+    wrq(a, A_EVENTQ_BASE, EVTQ | QLOG2);
+    wr(a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+}
+
+static void queue_cmd(Accel *a, uint64_t w0, uint64_t w1)
+{
+    uint64_t cmd[2] = { cpu_to_le64(w0), cpu_to_le64(w1) };
+    uint32_t idx = a->prod & ((1 << QLOG2) - 1);
+
+    qtest_memwrite(a->qts, CMDQ + idx * 16, cmd, sizeof(cmd));
+    a->prod = (a->prod + 1) & ((2 << QLOG2) - 1);
+}
+
+static void kick(Accel *a)
+{
+    wr(a, A_CMDQ_PROD, a->prod);
+}
+
+static void cfgi_ste(Accel *a, uint32_t sid)
+{
+    queue_cmd(a, OP_CFGI_STE | (uint64_t)sid << 32, 1);
+    queue_cmd(a, OP_CMD_SYNC, 0);
+    kick(a);
+    g_assert_cmpuint(rd(a, A_CMDQ_CONS), ==, a->prod);
+}
+
+static long host_cmds(Accel *a, uint64_t (*cmds)[2], size_t max)
+{
+    long n = hm_client_get_cmds(a->hm, "smmu0", cmds, max);
+
+    g_assert_cmpint(n, >=, 0);
+    return n;
+}
+
+static void test_idr_grace(void)
+{
+    Accel a;
+    uint32_t idr0, idr1, idr3, idr5;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    idr0 = rd(&a, A_IDR0);
+    idr1 = rd(&a, A_IDR1);
+    idr3 = rd(&a, A_IDR3);
+    idr5 = rd(&a, A_IDR5);
+    /* Stage 1 only; what the host has comes through */
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S1P), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S2P), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, ASID16), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr1, IDR1, SSIDSIZE), ==, 20);
+    g_assert_cmpuint(FIELD_EX32(idr3, IDR3, RIL), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, OAS), ==, 5);
+    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, GRAN16K), ==, 1);
+    accel_stop(&a);
+}
+
+static void test_idr_small_host_masks(void)
+{
+    Accel a;
+    uint32_t idr0, idr1, idr3, idr5;
+
+    if (!accel_start(&a, "small", "")) {
+        return;
+    }
+    idr0 = rd(&a, A_IDR0);
+    idr1 = rd(&a, A_IDR1);
+    idr3 = rd(&a, A_IDR3);
+    idr5 = rd(&a, A_IDR5);
+    /* Never more than the host: 8-bit ASIDs, no RIL, no 16K, 44 bits */
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, ASID16), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(idr1, IDR1, SSIDSIZE), ==, 10);
+    g_assert_cmpuint(FIELD_EX32(idr3, IDR3, RIL), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, OAS), ==, 4);
+    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, GRAN16K), ==, 0);
+    accel_stop(&a);
+}
+
+static void test_idr_properties_cap(void)
+{
+    Accel a;
+
+    if (!accel_start(&a, "grace", ",ril=off,oas=44,ssidsize=8")) {
+        return;
+    }
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, RIL), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, 4);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR1), IDR1, SSIDSIZE), ==, 8);
+    accel_stop(&a);
+}
+
+/* QEMU must refuse to start on the model with @profile and @opts */
+static void assert_refused(const char *profile, const char *opts,
+                           const char *msg)
+{
+    Accel a = { 0 };
+    g_autofree char *prefix = NULL, *args = NULL, *cmd = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+    int status;
+
+    if (!hostmodel_lib() || !g_getenv("HOSTMODEL_DIR")) {
+        g_test_skip("HOSTMODEL_LIB and HOSTMODEL_DIR are not set");
+        return;
+    }
+    a.dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
+    prefix = model_prefix(&a, profile);
+    args = g_strdup_printf(accel_args, opts);
+    cmd = g_strdup_printf("%s %s -S", prefix, args);
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (!strstr(err, msg)) {
+        g_test_message("stderr: %s", err);
+    }
+    g_assert_nonnull(strstr(err, msg));
+    g_free(a.report);
+    g_free(a.dir);
+}
+
+static void test_property_host_cannot_honour(void)
+{
+    assert_refused("small", ",ril=on", "ril=on cannot be honoured");
+    assert_refused("small", ",oas=48", "oas=48 cannot be honoured");
+    assert_refused("small", ",ssidsize=16", "ssidsize=16 cannot be honoured");
+}
+
+static void test_viommu_refused_host_cannot_nest(void)
+{
+    assert_refused("nonest", "", "the host SMMU cannot nest");
+}
+
+static void test_accel_rejects_stage2(void)
+{
+    assert_refused("grace", ",stage=nested", "remove stage=nested");
+}
+
+static void test_host_objects_at_plug(void)
+{
+    Accel a;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    /* One vIOMMU, shared abort and bypass nested HWPTs, no vDEVICE yet */
+    g_assert_cmpint(count(&a, "VIOMMU"), ==, 1);
+    g_assert_cmpint(count(&a, "HWPT_NESTED"), ==, 2);
+    g_assert_cmpint(count(&a, "VDEVICE"), ==, 0);
+    accel_stop(&a);
+}
+
+static void test_ste_s1_installs_masked_nested_hwpt(void)
+{
+    Accel a;
+    uint64_t ste[4];
+    int ats;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    /* S1CIR/COR/CSH set, plus bits the host must never see (STE1 13) */
+    write_ste(&a, DEV_SID, s1_ste0(), 0xd4 | BIT_ULL(13));
+    cfgi_ste(&a, DEV_SID);
+
+    g_assert_cmpint(count(&a, "VDEVICE"), ==, 1);
+    g_assert_cmpint(count(&a, "HWPT_NESTED"), ==, 3);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    /* Nested over the host S2, with the guest's stage-1 fields only */
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 7);
+    g_assert_cmphex(ste[0] & ~0xfULL, ==, s1_ste0() & ~0xfULL);
+    g_assert_cmphex(ste[1] & 0xff, ==, 0xd4);
+    g_assert_cmphex(ste[1] & BIT_ULL(13), ==, 0);
+    g_assert_cmpuint(rd(&a, A_GERROR), ==, 0);
+
+    /* Back to bypass: the stage-1 HWPT is freed */
+    write_ste(&a, DEV_SID, 1 | (4 << 1), 0);
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmpint(count(&a, "HWPT_NESTED"), ==, 2);
+    accel_stop(&a);
+}
+
+static void test_bad_ste_event_no_host_call(void)
+{
+    Accel a;
+    uint64_t evt[4], ste[4];
+    int nested, ats;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    nested = count(&a, "HWPT_NESTED");
+    /* Config=stage-2 translate: never offered with accel=on */
+    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    cfgi_ste(&a, DEV_SID);
+
+    g_assert_cmpuint(rd(&a, A_EVENTQ_PROD) & 0xff, ==, 1);
+    qtest_memread(a.qts, EVTQ, evt, sizeof(evt));
+    g_assert_cmpuint(le64_to_cpu(evt[0]) & 0xff, ==, EVT_C_BAD_STE);
+    g_assert_cmpuint(le64_to_cpu(evt[0]) >> 32, ==, DEV_SID);
+    /*
+     * Installed as invalid (V=0), which the enabled SMMU already had for
+     * this stream: no host call carried anything of the bad STE.
+     */
+    g_assert_cmpint(count(&a, "HWPT_NESTED"), ==, nested);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 0);
+    accel_stop(&a);
+}
+
+static void test_invalidations_one_ordered_batch(void)
+{
+    Accel a;
+    uint64_t cmds[16][2];
+    long n;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    hm_client_clear_cmds(a.hm, "smmu0");
+
+    queue_cmd(&a, OP_TLBI_NH_ASID | 7ULL << 48, 0);
+    queue_cmd(&a, OP_TLBI_NH_VA | 7ULL << 48, 0x1000);
+    queue_cmd(&a, OP_CFGI_CD | (uint64_t)DEV_SID << 32, 1);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+
+    /* In order, vSID turned into the host SID, then one CMD_SYNC */
+    n = host_cmds(&a, cmds, ARRAY_SIZE(cmds));
+    g_assert_cmpint(n, ==, 4);
+    g_assert_cmphex(cmds[0][0] & 0xff, ==, OP_TLBI_NH_ASID);
+    g_assert_cmphex(cmds[0][0] >> 48, ==, 7);
+    g_assert_cmphex(cmds[1][0] & 0xff, ==, OP_TLBI_NH_VA);
+    g_assert_cmphex(cmds[1][1], ==, 0x1000);
+    g_assert_cmphex(cmds[2][0] & 0xff, ==, OP_CFGI_CD);
+    g_assert_cmphex(cmds[2][0] >> 32, ==, 0x100);
+    g_assert_cmphex(cmds[3][0] & 0xff, ==, OP_CMD_SYNC);
+    accel_stop(&a);
+}
+
+static void test_host_failure_at_exact_command(void)
+{
+    Accel a;
+    uint64_t cmds[16][2];
+    uint32_t first, cons;
+    long n;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    hm_client_clear_cmds(a.hm, "smmu0");
+
+    first = a.prod;
+    queue_cmd(&a, OP_TLBI_NH_ALL, 0);
+    queue_cmd(&a, OP_TLBI_NH_ASID | 3ULL << 48, 0);
+    /* CFGI_CD of a StreamID with no vDEVICE: the host refuses it */
+    queue_cmd(&a, OP_CFGI_CD | 0x77ULL << 32, 1);
+    queue_cmd(&a, OP_TLBI_NH_ALL, 0);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+
+    cons = rd(&a, A_CMDQ_CONS);
+    g_assert_cmpuint(cons & 0xfffff, ==, first + 2);
+    g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ILL);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_GERROR), GERROR, CMDQ_ERR), ==, 1);
+
+    /* Everything before the failing command reached the host */
+    n = host_cmds(&a, cmds, ARRAY_SIZE(cmds));
+    g_assert_cmpint(n, >=, 2);
+    for (long i = 0; i < n; i++) {
+        g_assert_cmphex(cmds[i][0] & 0xff, !=, OP_CFGI_CD);
+    }
+    g_assert_true((cmds[n - 2][0] & 0xff) == OP_TLBI_NH_ASID ||
+                  (cmds[n - 1][0] & 0xff) == OP_TLBI_NH_ASID);
+    accel_stop(&a);
+}
+
+static void test_malformed_command_no_host_call(void)
+{
+    Accel a;
+    uint64_t cmds[16][2];
+    uint32_t cons;
+
+    if (!accel_start(&a, "small", "")) {
+        return;
+    }
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    hm_client_clear_cmds(a.hm, "smmu0");
+
+    /* A range invalidation (NUM=1) while SMMU_IDR3.RIL is 0 */
+    queue_cmd(&a, OP_TLBI_NH_VA | 1ULL << 12, 0x1000 | 1 << 10);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    cons = rd(&a, A_CMDQ_CONS);
+    g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ILL);
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 0);
+    accel_stop(&a);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/arm-smmuv3-accel/idr/grace", test_idr_grace);
+    qtest_add_func("/arm-smmuv3-accel/idr/small-host-masks",
+                   test_idr_small_host_masks);
+    qtest_add_func("/arm-smmuv3-accel/idr/properties-cap",
+                   test_idr_properties_cap);
+    qtest_add_func("/arm-smmuv3-accel/idr/property-host-cannot-honour",
+                   test_property_host_cannot_honour);
+    qtest_add_func("/arm-smmuv3-accel/host/viommu-refused-cannot-nest",
+                   test_viommu_refused_host_cannot_nest);
+    qtest_add_func("/arm-smmuv3-accel/props/rejects-stage2",
+                   test_accel_rejects_stage2);
+    qtest_add_func("/arm-smmuv3-accel/host/objects-at-plug",
+                   test_host_objects_at_plug);
+    qtest_add_func("/arm-smmuv3-accel/ste/s1-installs-masked-nested-hwpt",
+                   test_ste_s1_installs_masked_nested_hwpt);
+    qtest_add_func("/arm-smmuv3-accel/ste/bad-ste-event-no-host-call",
+                   test_bad_ste_event_no_host_call);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/one-ordered-batch",
+                   test_invalidations_one_ordered_batch);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/host-failure-exact-command",
+                   test_host_failure_at_exact_command);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/malformed-no-host-call",
+                   test_malformed_command_no_host_call);
+    return g_test_run();
+}
