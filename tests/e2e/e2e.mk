@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The real-kernel end-to-end tests (tests/e2e/README.md), included by the
+# top-level Makefile after its own targets; uses its TOP, TREE, BUILD,
+# CACHE_DIR, DEBUG_INFO, EXTRA_QEMU_ARGS and CROSS.
+#
+#   make qemu-aarch64    the static aarch64 cross build (build-aarch64/)
+#   make e2e-artifacts   build or reuse everything the tests boot
+#   make check-e2e       run them, TAP on stdout (E2E_MODES: baseline, accel)
+#   make demo-e2e        run the baseline and print a summary
+
+E2E_DIR := $(TOP)/tests/e2e
+CROSS_BUILD := $(TOP)/build-aarch64
+# Parallel jobs of the cross build (the kernel build has E2E_JOBS too).
+E2E_JOBS ?= 2
+export E2E_JOBS
+# 'accel' runs L2 behind -device arm-smmuv3,accel=on in L1's QEMU: off
+# until that device exists.
+E2E_MODES ?= baseline
+
+# Keep the including Makefile's default goal.
+e2e_saved_goal := $(.DEFAULT_GOAL)
+
+.PHONY: qemu-aarch64 e2e-artifacts check-e2e demo-e2e
+
+# After the x86_64 build: one heavy build at a time.
+qemu-aarch64: tree | qemu
+	@build-aux/configure-qemu-cross.sh $(TREE) $(CROSS_BUILD) $(CACHE_DIR) \
+		$(DEBUG_INFO) "$(EXTRA_QEMU_ARGS)"
+	@ninja -C $(CROSS_BUILD) -j$(E2E_JOBS) qemu-system-aarch64
+
+ifeq ($(CROSS),aarch64)
+all: qemu-aarch64
+endif
+
+e2e-artifacts: qemu qemu-aarch64
+	@$(E2E_DIR)/artifacts.sh $(CACHE_DIR) $(BUILD) $(CROSS_BUILD)
+
+check-e2e: e2e-artifacts
+	@rc=0; for m in $(E2E_MODES); do \
+		$(E2E_DIR)/run.sh --no-build --mode $$m || rc=1; \
+	done; exit $$rc
+
+demo-e2e: e2e-artifacts
+	@$(E2E_DIR)/run.sh --no-build --summary
+
+.DEFAULT_GOAL := $(e2e_saved_goal)

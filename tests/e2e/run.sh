@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Run the real-kernel end-to-end test and print TAP (tests/e2e/README.md).
+# Unless --no-build, the artifacts are first built or reused with
+# 'make e2e-artifacts' (its output becomes TAP comments).
+#
+# usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build]
+#               [--summary] [--timeout SECONDS]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${E2E_BUILD:-$top/build}
+mode=baseline
+run_dir=
+do_build=1
+extra=()
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --mode) mode=${2:?}; shift ;;
+    --mode=*) mode=${1#*=} ;;
+    --run-dir) run_dir=${2:?}; shift ;;
+    --run-dir=*) run_dir=${1#*=} ;;
+    --no-build) do_build=0 ;;
+    --summary) extra+=(--summary) ;;
+    --timeout) extra+=(--timeout "${2:?}"); shift ;;
+    *) echo "usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build] [--summary] [--timeout S]" >&2
+       exit 2 ;;
+    esac
+    shift
+done
+
+bail() {    # a TAP stream of one failure
+    echo "not ok 1 - $*"
+    echo "1..1"
+    exit 1
+}
+
+if [ $do_build = 1 ]; then
+    echo "# building or reusing the artifacts (make e2e-artifacts)"
+    # A make running us (make check) must not hand its jobserver down.
+    unset MAKEFLAGS MFLAGS MAKELEVEL
+    log=$build/e2e/artifacts.log
+    mkdir -p "$build/e2e"
+    if ! make -C "$top" --no-print-directory e2e-artifacts 2>&1 |
+            tee "$log" | sed -u 's/^/# /'; then
+        bail "the end-to-end artifacts build (log: $log)"
+    fi
+fi
+
+env=$build/e2e/artifacts.env
+[ -f "$env" ] || bail "no $env: run 'make e2e-artifacts' first"
+# shellcheck source=/dev/null
+. "$env"
+
+run_dir=${run_dir:-$build/e2e/run-$mode}
+rm -rf "$run_dir"
+mkdir -p "$run_dir"
+exec python3 "$here/harness.py" --qemu "$E2E_QEMU" --kernel "$E2E_KERNEL" \
+    --initramfs "$E2E_INITRAMFS" --run-dir "$run_dir" --mode "$mode" \
+    "${extra[@]}"
