@@ -31,6 +31,7 @@ TEST_TARGETS := tests/qtest/arm-smmuv3-idr-test \
                 tests/qtest/arm-smmuv3-accel-test \
                 tests/qtest/bios-tables-test \
                 tests/unit/test-iommufd-veventq \
+                tests/unit/test-iommufd-nesting \
                 pc-bios/edk2-aarch64-code.fd pc-bios/edk2-arm-vars.fd
 QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
 

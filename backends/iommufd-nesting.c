@@ -24,8 +24,9 @@ static const char *viommu_alloc_hint(int err)
                "S2FWB or a CANWBS root complex, and a kernel with "
                "CONFIG_ARM_SMMU_V3_IOMMUFD";
     case EINVAL:
-        return "the stage-2 page table is on another host SMMU than the "
-               "device; devices behind one vSMMU must share one host SMMU";
+        return "the stage-2 HWPT is not a nest parent, or is on another "
+               "host SMMU than the device (devices behind one vSMMU must "
+               "share one host SMMU)";
     case ENOTTY:
         return "the host kernel has no vIOMMU support (Linux 6.13 or later "
                "is needed)";
