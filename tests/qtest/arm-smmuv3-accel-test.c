@@ -12,6 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "hw/registerfields.h"
 #include "arm-smmuv3-qtest.h"
 #include "../hostmodel/hostmodel-client.h"
@@ -29,6 +30,9 @@ REG32(IDR5, 0x14)
     FIELD(IDR5, OAS,         0, 3)
     FIELD(IDR5, GRAN16K,     5, 1)
 REG32(CR0, 0x20)
+REG32(GBPA, 0x44)
+    FIELD(GBPA, ABORT,      20, 1)
+    FIELD(GBPA, UPDATE,     31, 1)
 REG32(GERROR, 0x60)
     FIELD(GERROR, CMDQ_ERR,  0, 1)
 #define A_STRTAB_BASE 0x80
@@ -107,10 +111,12 @@ static char *model_prefix(Accel *a, const char *profile)
 static const char *accel_args =
     "-M virt -accel tcg -display none -nodefaults "
     "-object iommufd,id=i0,fd=101 "
-    "-device arm-smmuv3,primary-bus=pcie.0,accel=on%s "
-    "-device vfio-pci,id=d0,fd=100,iommufd=i0,bus=pcie.0,addr=1.0";
+    "-device arm-smmuv3,primary-bus=pcie.0,accel=on%s%s";
+static const char *vfio_dev =
+    " -device vfio-pci,id=d0,fd=100,iommufd=i0,bus=pcie.0,addr=1.0";
 
-static bool accel_start(Accel *a, const char *profile, const char *opts)
+static bool accel_start_dev(Accel *a, const char *profile, const char *opts,
+                            const char *dev)
 {
     g_autofree char *bin = g_strdup(qtest_qemu_binary(NULL));
     g_autofree char *prefix = NULL;
@@ -124,13 +130,18 @@ static bool accel_start(Accel *a, const char *profile, const char *opts)
     a->dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
     prefix = model_prefix(a, profile);
     g_setenv("QTEST_QEMU_BINARY", prefix, true);
-    a->qts = qtest_initf(accel_args, opts);
+    a->qts = qtest_initf(accel_args, opts, dev);
     g_setenv("QTEST_QEMU_BINARY", bin, true);
     a->base = smmuv3_qtest_base(a->qts);
     sock = g_build_filename(a->dir, "ctl.sock", NULL);
     a->hm = hm_client_connect(sock);
     g_assert_nonnull(a->hm);
     return true;
+}
+
+static bool accel_start(Accel *a, const char *profile, const char *opts)
+{
+    return accel_start_dev(a, profile, opts, vfio_dev);
 }
 
 /* Quit QEMU and check the model saw no object of ours left behind */
@@ -298,7 +309,7 @@ static void assert_refused(const char *profile, const char *opts,
     }
     a.dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
     prefix = model_prefix(&a, profile);
-    args = g_strdup_printf(accel_args, opts);
+    args = g_strdup_printf(accel_args, opts, vfio_dev);
     cmd = g_strdup_printf("%s %s -S", prefix, args);
     g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
     g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -499,6 +510,89 @@ static void test_malformed_command_no_host_call(void)
     accel_stop(&a);
 }
 
+static void test_idr_baseline_without_device(void)
+{
+    Accel a;
+
+    if (!accel_start_dev(&a, "grace", "", "")) {
+        return;
+    }
+    /*
+     * Nothing to learn the host from: the documented baseline that any
+     * nesting host honours (8-bit ASIDs, no RIL, 4K only, 44 bits, no
+     * substreams) and no host object.
+     */
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, ASID16), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR1), IDR1, SSIDSIZE), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, RIL), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, 4);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, GRAN16K), ==, 0);
+    g_assert_cmpint(count(&a, "VIOMMU"), ==, 0);
+    accel_stop(&a);
+}
+
+static void test_gbpa_abort_reinstalls(void)
+{
+    Accel a;
+    uint64_t ste[4];
+    int ats;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    /* SMMU disabled, GBPA bypass (reset value): the host bypasses */
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 6);
+    wr(&a, A_GBPA, R_GBPA_UPDATE_MASK | R_GBPA_ABORT_MASK);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 0);
+    /* A write without UPDATE is ignored */
+    wr(&a, A_GBPA, 0);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 0);
+    accel_stop(&a);
+}
+
+static void test_smmuen_off_reinstalls(void)
+{
+    Accel a;
+    uint64_t ste[4];
+    int ats;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 7);
+    /* SMMUEN cleared: GBPA (bypass) applies again at once */
+    wr(&a, A_CR0, CR0_CMDQEN);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 6);
+    g_assert_cmpint(count(&a, "HWPT_NESTED"), ==, 2);
+    accel_stop(&a);
+}
+
+static void test_migration_blocked(void)
+{
+    Accel a;
+    QDict *rsp;
+
+    /* No VFIO device: its own blocker would be the one reported */
+    if (!accel_start_dev(&a, "grace", "", "")) {
+        return;
+    }
+    rsp = qtest_qmp(a.qts, "{ 'execute': 'migrate', 'arguments': "
+                    "{ 'uri': 'exec:cat > /dev/null' } }");
+    g_assert_true(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"), "accel=on"));
+    qobject_unref(rsp);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -525,5 +619,13 @@ int main(int argc, char **argv)
                    test_host_failure_at_exact_command);
     qtest_add_func("/arm-smmuv3-accel/cmdq/malformed-no-host-call",
                    test_malformed_command_no_host_call);
+    qtest_add_func("/arm-smmuv3-accel/idr/baseline-without-device",
+                   test_idr_baseline_without_device);
+    qtest_add_func("/arm-smmuv3-accel/ste/gbpa-abort-reinstalls",
+                   test_gbpa_abort_reinstalls);
+    qtest_add_func("/arm-smmuv3-accel/ste/smmuen-off-reinstalls",
+                   test_smmuen_off_reinstalls);
+    qtest_add_func("/arm-smmuv3-accel/props/migration-blocked",
+                   test_migration_blocked);
     return g_test_run();
 }
