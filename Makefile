@@ -7,6 +7,7 @@
 #   make check           build, lint and run every test; last line "N passed, N failed"
 #   make demo            boot -M virt with an arm-smmuv3 and show the guest probing it
 #   make lint            checkpatch.pl on our files and patches
+#   make bench           accel invalidation forwarding: batched vs per command
 #   make export-patches  write the tree's commits back into patches/
 #   make setup           install the Debian packages (run by .ci/run)
 
@@ -35,7 +36,7 @@ TEST_TARGETS := tests/qtest/arm-smmuv3-idr-test \
                 pc-bios/edk2-aarch64-code.fd pc-bios/edk2-arm-vars.fd
 QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
 
-.PHONY: all setup tree qemu check lint export-patches demo clean distclean FORCE
+.PHONY: all setup tree qemu check lint bench export-patches demo clean distclean FORCE
 
 all: qemu
 
@@ -63,6 +64,14 @@ check: $(BUILD)/build.ninja
 
 lint: tree
 	@build-aux/lint.sh $(TREE)
+
+bench: $(BUILD)/build.ninja
+	@$(NINJA) qemu-system-aarch64 tests/qtest/arm-smmuv3-accel-bench
+	@$(MAKE) --no-print-directory hostmodel
+	@HOSTMODEL_LIB=$(BUILD)/hostmodel/libhostmodel.so \
+	 HOSTMODEL_DIR=$(TOP)/tests/hostmodel \
+	 QTEST_QEMU_BINARY=$(BUILD)/qemu-system-aarch64 \
+	 $(BUILD)/tests/qtest/arm-smmuv3-accel-bench 2>/dev/null
 
 export-patches:
 	@build-aux/export-patches.sh $(TREE)
