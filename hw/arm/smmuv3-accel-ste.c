@@ -330,5 +330,6 @@ void smmuv3_accel_config_changed(SMMUv3State *s)
 {
     if (s->accel_state) {
         smmuv3_accel_install_all(s->accel_state);
+        smmuv3_accel_evtq_update(s->accel_state);
     }
 }

@@ -73,6 +73,7 @@ static void free_id(SMMUv3Accel *a, uint32_t *id)
 static void free_host_objects(SMMUv3Accel *a)
 {
     trace_smmuv3_accel_host_objects_free(a->viommu_id);
+    smmuv3_accel_evtq_release(a);
     free_id(a, &a->abort_hwpt_id);
     free_id(a, &a->bypass_hwpt_id);
     free_id(a, &a->viommu_id);
@@ -212,8 +213,11 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
         a->idr.host_aidr = info->aidr;
         a->idr.resolved = true;
     }
-    if (!a->viommu_id && !alloc_host_objects(a, idev, errp)) {
-        return false;
+    if (!a->viommu_id) {
+        if (!alloc_host_objects(a, idev, errp)) {
+            return false;
+        }
+        smmuv3_accel_evtq_update(a);
     }
 
     dev = g_new0(SMMUv3AccelDevice, 1);
@@ -285,6 +289,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 
     a = g_new0(SMMUv3Accel, 1);
     a->smmu = s;
+    a->veventq_fd = -1;
     QLIST_INIT(&a->devices);
     smmuv3_accel_batch_init(&a->batch);
     smmuv3_accel_idr_baseline(s, &a->idr);
@@ -313,6 +318,7 @@ void smmuv3_accel_init_regs(SMMUv3State *s)
         return;
     }
     smmuv3_accel_idr_apply(&a->idr, s->idr);
-    /* Reset: the SMMU is disabled, GBPA decides */
+    /* Reset: the SMMU is disabled, GBPA decides, no event queue */
     smmuv3_accel_install_all(a);
+    smmuv3_accel_evtq_update(a);
 }

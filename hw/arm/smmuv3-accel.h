@@ -11,7 +11,8 @@
  *
  * Files: smmuv3-accel.c (device glue, PCI callbacks, host objects),
  * smmuv3-accel-idr.c (ID registers), smmuv3-accel-ste.c (STE validation
- * and installation), smmuv3-accel-cmdq.c (command forwarding).
+ * and installation), smmuv3-accel-cmdq.c (command forwarding),
+ * smmuv3-accel-evtq.c (host events into the guest's event queue).
  */
 
 #ifndef HW_ARM_SMMUV3_ACCEL_H
@@ -38,6 +39,7 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
 void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err);
 
 #include "system/iommufd.h"
+#include "system/iommufd-veventq.h"
 
 /* An assigned device behind the vSMMU */
 typedef struct SMMUv3AccelDevice {
@@ -86,10 +88,17 @@ typedef struct SMMUv3Accel {
     Error *migration_blocker;
     Notifier exit_notifier;
 
+    /* Host events, while the guest's event queue is enabled */
+    uint32_t veventq_id;
+    int veventq_fd;
+    IOMMUFDVeventqReader evtq_reader;
+
     uint64_t n_batches;
     uint64_t n_cmds_forwarded;
     uint64_t n_host_errors;
     uint64_t n_bad_ste;
+    uint64_t n_events;
+    uint64_t n_events_lost;
 } SMMUv3Accel;
 
 /* smmuv3-accel-idr.c */
@@ -111,6 +120,10 @@ void smmuv3_accel_install_all(SMMUv3Accel *a);
 /* smmuv3-accel-cmdq.c */
 void smmuv3_accel_batch_init(SMMUv3AccelBatch *b);
 void smmuv3_accel_batch_cleanup(SMMUv3AccelBatch *b);
+
+/* smmuv3-accel-evtq.c */
+void smmuv3_accel_evtq_update(SMMUv3Accel *a);
+void smmuv3_accel_evtq_release(SMMUv3Accel *a);
 
 /* smmuv3-accel.c */
 bool smmuv3_accel_ensure_vdevice(SMMUv3Accel *a, SMMUv3AccelDevice *dev,

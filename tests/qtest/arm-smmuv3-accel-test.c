@@ -43,6 +43,8 @@ REG32(CMDQ_CONS, 0x9c)
     FIELD(CMDQ_CONS, ERR,   24, 7)
 #define A_EVENTQ_BASE 0xa0
 REG32(EVENTQ_PROD, 0x100a8)
+    FIELD(EVENTQ_PROD, OVFLG, 31, 1)
+REG32(EVENTQ_CONS, 0x100ac)
 
 #define CR0_SMMUEN      BIT(0)
 #define CR0_EVENTQEN    BIT(2)
@@ -66,6 +68,7 @@ REG32(EVENTQ_PROD, 0x100a8)
 #define OP_TLBI_NH_VA   0x12
 #define OP_CMD_SYNC     0x46
 #define EVT_C_BAD_STE   0x04
+#define EVT_F_TRANSLATION 0x10
 
 typedef struct Accel {
     QTestState *qts;
@@ -593,6 +596,86 @@ static void test_migration_blocked(void)
     accel_stop(&a);
 }
 
+/* Let QEMU's main loop read the host queue until EVENTQ_PROD moves */
+static uint32_t wait_eventq_prod(Accel *a, uint32_t old)
+{
+    for (int i = 0; i < 2000; i++) {
+        uint32_t prod = rd(a, A_EVENTQ_PROD);
+
+        if (prod != old) {
+            return prod;
+        }
+        g_usleep(1000);
+    }
+    return old;
+}
+
+static void test_host_event_relayed_with_vsid(Accel *a)
+{
+    uint64_t host_evt[4] = { EVT_F_TRANSLATION, 0, 0x1234000, 0 };
+    uint64_t evt[4];
+    uint32_t prod;
+
+    prod = rd(a, A_EVENTQ_PROD);
+    g_assert_cmpint(hm_client_inject_event(a->hm, "vfio0", host_evt, NULL),
+                    ==, 0);
+    prod = wait_eventq_prod(a, prod);
+    g_assert_cmpuint(prod & 0xff, ==, 1);
+    qtest_memread(a->qts, EVTQ, evt, sizeof(evt));
+    g_assert_cmphex(le64_to_cpu(evt[0]) & 0xff, ==, EVT_F_TRANSLATION);
+    /* The host SID (0x100) came back as the guest's StreamID */
+    g_assert_cmphex(le64_to_cpu(evt[0]) >> 32, ==, DEV_SID);
+    g_assert_cmphex(le64_to_cpu(evt[2]), ==, 0x1234000);
+}
+
+static void test_events(void)
+{
+    Accel a;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    /* No event queue enabled: no vEVENTQ */
+    g_assert_cmpint(count(&a, "VEVENTQ"), ==, 0);
+    guest_enable(&a);
+    g_assert_cmpint(count(&a, "VEVENTQ"), ==, 1);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    test_host_event_relayed_with_vsid(&a);
+
+    /* The guest turns its event queue off: the vEVENTQ goes */
+    wr(&a, A_CR0, CR0_SMMUEN | CR0_CMDQEN);
+    g_assert_cmpint(count(&a, "VEVENTQ"), ==, 0);
+    accel_stop(&a);
+}
+
+static void test_host_overflow_sets_ovflg(void)
+{
+    Accel a;
+    unsigned injected;
+    uint32_t prod;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_EVENTQ_PROD), EVENTQ_PROD, OVFLG),
+                     ==, 0);
+    /* The host queue overflows before QEMU reads it */
+    g_assert_cmpint(hm_client_overflow(a.hm, "vfio0", &injected), ==, 0);
+    for (int i = 0; i < 2000; i++) {
+        prod = rd(&a, A_EVENTQ_PROD);
+        if (FIELD_EX32(prod, EVENTQ_PROD, OVFLG)) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(FIELD_EX32(prod, EVENTQ_PROD, OVFLG), ==, 1);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -627,5 +710,8 @@ int main(int argc, char **argv)
                    test_smmuen_off_reinstalls);
     qtest_add_func("/arm-smmuv3-accel/props/migration-blocked",
                    test_migration_blocked);
+    qtest_add_func("/arm-smmuv3-accel/evtq/relay-and-free", test_events);
+    qtest_add_func("/arm-smmuv3-accel/evtq/host-overflow-sets-ovflg",
+                   test_host_overflow_sets_ovflg);
     return g_test_run();
 }
