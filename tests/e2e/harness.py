@@ -14,7 +14,7 @@
 #
 # usage: harness.py --qemu L0_QEMU --kernel DIR --initramfs DIR
 #                   --run-dir DIR [--mode baseline|accel] [--timeout S]
-#                   [--summary]
+#                   [--summary] [--trace PATTERN]...
 
 import argparse
 import hashlib
@@ -253,29 +253,65 @@ def timings(args, stages, secs):
     return out
 
 
-def summary(records):
+def summary(records, tap):
     """A few lines for the demo: the host, the uAPI, DMA, events."""
-    by = {(r.get('prog'), r.get('step'), r.get('call')): r for r in records}
-    out = []
-    hw = by.get(('nest', 'hw_info', 'IOMMU_GET_HW_INFO'))
+    got = {}
+    for r in records:
+        got.setdefault((r['level'], r.get('prog'), r.get('step')), r)
+
+    def g(level, prog, step):
+        r = got.get((level, prog, step))
+        return r.get('got', '-') if r else '-'
+
+    out = [f'checks: {tap.n - tap.failed} ok, {tap.failed} failed']
+    hw = got.get(('L1', 'nest', 'hw_info'))
     if hw and 'out' in hw:
         regs = hw['out'].get('idr0_5_iidr_aidr', [])
-        names = ['IDR0', 'IDR1', 'IDR2', 'IDR3', 'IDR4', 'IDR5', 'IIDR', 'AIDR']
-        out.append('host SMMU (IOMMU_GET_HW_INFO in L1): ' +
+        names = ['IDR0', 'IDR1', 'IDR2', 'IDR3', 'IDR4', 'IDR5', 'IIDR',
+                 'AIDR']
+        out.append('L1 host SMMU: ' +
                    ' '.join(f'{n}={v}' for n, v in zip(names, regs)))
-    refused = [r for r in records if r.get('prog') == 'nest' and
-               r.get('expect') not in ('ok', '*') and
-               r.get('call', '').startswith('IOMMU_') and
-               r.get('expect') == r.get('got')]
-    out.append(f'refused nesting calls with the expected errno: '
-               f'{len(refused)}')
-    for r in records:
-        if r.get('call') == 'entry_num':
-            out.append(f'  {r["step"]}: entry_num={r["got"]}')
-    for r in records:
-        if r.get('call') in ('edu DMA', 'read vEVENTQ') or \
-           r.get('step', '').startswith(('l1dma_', 'l2dma_', 'disk_')):
-            out.append(f'{r["level"]} {r["prog"]} {r["step"]}: {r["got"]}')
+        out.append(f'  S1P={g("L1", "nest", "idr0_s1p")} '
+                   f'S2P={g("L1", "nest", "idr0_s2p")} '
+                   f'FWB={g("L1", "nest", "idr3_fwb")}')
+    nest = [r for r in records if r.get('prog') == 'nest' and
+            r.get('call', '').startswith(('IOMMU_', 'VFIO_'))]
+    refused = [r for r in nest if r.get('expect') not in ('ok', '*')]
+    out.append(f'nesting uAPI in L1: {len(nest)} calls, {len(refused)} '
+               f'refused; as expected: '
+               f'{sum(1 for r in nest if r["expect"] == r["got"])}')
+    inval = [f'{r["step"][6:]}={r["got"]}' for r in records
+             if r.get('call') == 'entry_num' and r.get('expect') != '0']
+    if inval:
+        out.append('invalidation entry_num: ' + ' '.join(inval))
+    out.append(f'vEVENTQ: fault -> {g("L1", "nest", "vevent_fault")}; '
+               f'overflow -> {g("L1", "nest", "vevent_overflow")} '
+               f'({g("L1", "nest", "vevent_lost_count")} dropped)')
+    out.append(f'DMA S1+S2: {g("L1", "nest", "dma_s1")}; old VA before '
+               f'TLBI: {g("L1", "nest", "dma_stale")}, after: '
+               f'{g("L1", "nest", "dma_old_va_blocked")}; bypass: '
+               f'{g("L1", "nest", "dma_bypass")}; abort: '
+               f'{g("L1", "nest", "dma_abort")}')
+    out.append(f'MSI: bypass {g("L1", "nest", "msi_bypass")}, S1 without '
+               f'map {g("L1", "nest", "msi_s1_unmapped")}, S1 with 1:1 map '
+               f'{g("L1", "nest", "msi_s1_identity")}')
+    out.append(f'one iommu group: other HWPT '
+               f'{g("L1", "nest", "group_attach_b_other")}, replace moves '
+               f'the group: {g("L1", "nest", "group_dma_a_after_b")}')
+    def read_ok(level, prog):
+        r = got.get((level, prog, 'disk_read'))
+        return 'ok' if r and r['got'] == r['expect'] else 'failed'
+
+    out.append(f'L1 virtio-blk: disk read {read_ok("L1", "l1")}; L1 '
+               f'dma-check: {g("L1", "dma", "l1dma_roundtrip")}')
+    out.append(f'L2: edu {g("L2", "l2", "edu_visible")}, virtio-blk '
+               f'{g("L2", "l2", "blk_visible")}, disk read '
+               f'{read_ok("L2", "l2")}, QEMU exit '
+               f'{g("L1", "l1", "l2_qemu_exit")}')
+    if got.get(('L2', 'l2', 'smmu_probed')):
+        out.append(f'L2 vSMMU: probed {g("L2", "l2", "smmu_probed")}, '
+                   f'dma-check {g("L2", "dma", "l2dma_roundtrip")}, '
+                   f'event {g("L2", "l2", "smmu_event")}')
     return out
 
 
@@ -288,6 +324,8 @@ def main():
     ap.add_argument('--mode', choices=sorted(STAGES), default='baseline')
     ap.add_argument('--timeout', type=int, default=900)
     ap.add_argument('--summary', action='store_true')
+    ap.add_argument('--trace', action='append', default=[],
+                    help='more L0 trace events (patterns), into l0.log')
     args = ap.parse_args()
 
     os.makedirs(args.run_dir, exist_ok=True)
@@ -306,7 +344,7 @@ def main():
             '-initrd', os.path.join(args.initramfs, 'l1.cpio.gz'),
             '-append', append,
             '-d', 'guest_errors', '-D', os.path.join(args.run_dir, 'l0.log')]
-    for ev in L0_TRACE:
+    for ev in L0_TRACE + args.trace:
         argv += ['-trace', ev]
     argv += [a.format(disk=disk) for a in L0_DEVICES]
     with open(os.path.join(args.run_dir, 'l0.cmdline'), 'w') as f:
@@ -325,7 +363,7 @@ def main():
     for line in timings(args, stages, secs):
         tap.comment(f'timing: {line}')
     if args.summary:
-        text = summary(records)
+        text = summary(records, tap)
         with open(os.path.join(args.run_dir, 'summary.txt'), 'w') as f:
             f.write('\n'.join(text) + '\n')
         tap.comment('summary:')

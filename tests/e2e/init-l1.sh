@@ -114,15 +114,22 @@ L2ARGS="-M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M
  -object iommufd,id=iommufd0
  -device vfio-pci,host=$EDU,iommufd=iommufd0
  -device vfio-pci,host=$BLK,iommufd=iommufd0"
-L2APPEND="console=ttyAMA0 panic=-1 quiet e2e.mode=$MODE e2e.disksum=$DISKSUM"
+L2APPEND="console=ttyAMA0 panic=-1 e2e.mode=$MODE e2e.disksum=$DISKSUM"
 if [ "$MODE" = accel ]; then
+    # the guest's SMMU driver messages are part of what is checked
     L2ARGS="$L2ARGS -device arm-smmuv3,primary-bus=pcie.0,accel=on"
     L2APPEND="$L2APPEND iommu.strict=1"
+else
+    L2APPEND="$L2APPEND quiet"
 fi
 echo "# L2: qemu-system-aarch64 $(echo $L2ARGS)"
 echo none > /tmp/l2.status
+# L2 is killed after e2e.l2timeout seconds (default 240), so that a hung
+# L2 still leaves L1's checks after it and a clean L0 exit.
+L2TIMEOUT=$(arg e2e.l2timeout)
 (
-    /bin/qemu-system-aarch64 $L2ARGS -append "$L2APPEND" < /dev/null
+    timeout -s KILL "${L2TIMEOUT:-240}" \
+        /bin/qemu-system-aarch64 $L2ARGS -append "$L2APPEND" < /dev/null
     echo $? > /tmp/l2.status
 ) 2>&1 | sed 's/^/[L2] /'
 stage l2-exit

@@ -682,19 +682,27 @@ static void dma_checks(void)
               "the first event after the overflow follows the lost header's "
               "sequence", lost_seq + 1, n > 0 ? ev[0].seq : ~0u);
 
-    /* Remap: without invalidation a cached translation may be used. */
+    /*
+     * Remap VA_A to VA_NEW in the guest table.  The page VA_A + 0x1000 was
+     * used above, so the SMMU may hold its translation: without an
+     * invalidation the DMA still lands (the emulated SMMU of L0 caches
+     * nested translations per 4 KiB page), after the forwarded
+     * TLBI_NH_ASID + CFGI_CD it must not.  The first result proves that
+     * the second one is the invalidation's doing.
+     */
     fill(OFF_A, 0x22);
     edu_dma(&edu, VA_A, EDU_BUF, XFER, false);
     s1_unmap_block(&s1, VA_A);
     s1_map_block(&s1, VA_NEW, IPA_BASE + OFF_A);
-    got = dma_out(VA_A + 0x3000, OFF_A + 0x3000, OFF_A);
-    dma_record("dma_stale", "DMA to the old VA before any invalidation "
-               "(a cached translation may serve it)", "*", got, VA_A);
+    got = dma_out(VA_A + 0x1000, OFF_A + 0x1000, OFF_A);
+    dma_record("dma_stale", "DMA to a cached page of the old VA before "
+               "any invalidation still lands", "landed", got, VA_A + 0x1000);
     vevent_drain(qfd);
     guest_tlbi("tlbi_remap");
-    got = dma_out(VA_A + 0x4000, OFF_A + 0x4000, OFF_A);
-    dma_record("dma_old_va_blocked", "after TLBI_NH_ASID + CFGI_CD the old "
-               "VA no longer translates", "blocked", got, VA_A);
+    got = dma_out(VA_A + 0x1000, OFF_A + 0x1000, OFF_A);
+    dma_record("dma_old_va_blocked", "after TLBI_NH_ASID + CFGI_CD the same "
+               "page of the old VA no longer translates", "blocked", got,
+               VA_A + 0x1000);
     n = vevent_collect(qfd, ev, 256, 2000, 300);
     snprintf(expect, sizeof(expect), "id=0x%x vsid=0x%x", EVT_F_TRANSLATION,
              vsid);

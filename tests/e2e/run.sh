@@ -6,7 +6,8 @@
 # 'make e2e-artifacts' (its output becomes TAP comments).
 #
 # usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build]
-#               [--summary] [--timeout SECONDS]
+#               [--summary] [--timeout SECONDS] [--trace PATTERN]
+# --trace adds an L0 trace event (e.g. 'smmu_iotlb*') to l0.log.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +27,8 @@ while [ $# -gt 0 ]; do
     --no-build) do_build=0 ;;
     --summary) extra+=(--summary) ;;
     --timeout) extra+=(--timeout "${2:?}"); shift ;;
-    *) echo "usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build] [--summary] [--timeout S]" >&2
+    --trace) extra+=(--trace "${2:?}"); shift ;;
+    *) echo "usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build] [--summary] [--timeout S] [--trace P]" >&2
        exit 2 ;;
     esac
     shift
