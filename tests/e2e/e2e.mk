@@ -8,6 +8,7 @@
 #   make e2e-artifacts   build or reuse everything the tests boot
 #   make check-e2e       run them, TAP on stdout (E2E_MODES: baseline, accel)
 #   make demo-e2e        run the baseline and print a summary
+#   make compare-hostmodel  the host model against the last baseline run
 
 E2E_DIR := $(TOP)/tests/e2e
 CROSS_BUILD := $(TOP)/build-aarch64
@@ -21,7 +22,7 @@ E2E_MODES ?= baseline
 # Keep the including Makefile's default goal.
 e2e_saved_goal := $(.DEFAULT_GOAL)
 
-.PHONY: qemu-aarch64 e2e-artifacts check-e2e demo-e2e
+.PHONY: qemu-aarch64 e2e-artifacts check-e2e demo-e2e compare-hostmodel
 
 # After the x86_64 build: one heavy build at a time.
 qemu-aarch64: tree | qemu
@@ -43,5 +44,8 @@ check-e2e: e2e-artifacts
 
 demo-e2e: e2e-artifacts
 	@$(E2E_DIR)/run.sh --no-build --summary
+
+compare-hostmodel:
+	@$(E2E_DIR)/compare-hostmodel.py --top $(TOP) --build $(BUILD)
 
 .DEFAULT_GOAL := $(e2e_saved_goal)
