@@ -88,15 +88,22 @@ int hm_new_kfd(bool cloexec)
 }
 
 /*
- * /dev/iommu and VFIO device files are backed by an empty memfd named
- * after them: poll() reports them ready, like a file without a poll
- * operation, and /proc/PID/fd tells what they are.
+ * /dev/iommu is backed by an empty memfd named after it: poll() reports
+ * it ready, like a file without a poll operation, and /proc/PID/fd tells
+ * what it is.  A VFIO device file is backed by /dev/null, a character
+ * device (1:3), because VMMs check that what they open is one: QEMU's
+ * sysfsdev= path compares st_rdev with the vfio-dev/vfioN/dev of the
+ * device's sysfs directory, which a test can fake with "1:3".
  */
-static int hm_new_file_kfd(const char *name, bool cloexec)
+static int hm_new_file_kfd(const char *name, bool is_device, bool cloexec)
 {
     char n[64];
     int fd;
 
+    if (is_device) {
+        fd = hm_real.open("/dev/null", O_RDWR | (cloexec ? O_CLOEXEC : 0), 0);
+        return fd < 0 ? -errno : fd;
+    }
     snprintf(n, sizeof(n), "hostmodel:%s", name);
     fd = memfd_create(n, cloexec ? MFD_CLOEXEC : 0);
     return fd < 0 ? -errno : fd;
@@ -233,7 +240,8 @@ static int hm_open_model(const char *path, int flags)
         }
     }
     if (rc == 0) {
-        kfd = hm_new_file_kfd(dev ? dev->name : "iommu", flags & O_CLOEXEC);
+        kfd = hm_new_file_kfd(dev ? dev->name : "iommu", dev != NULL,
+                              flags & O_CLOEXEC);
         if (kfd < 0) {
             rc = kfd;
             f->refs = 1;
