@@ -150,6 +150,7 @@ static bool attach(SMMUv3AccelDevice *dev, uint32_t hwpt_id, Error **errp)
         return false;
     }
     dev->hwpt_id = hwpt_id;
+    smmuv3_accel_group_moved(dev, hwpt_id);
     return true;
 }
 

@@ -13,6 +13,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
+#include "qemu/cutils.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/qdev-core.h"
@@ -41,6 +42,83 @@ uint32_t smmuv3_accel_device_sid(SMMUv3AccelDevice *dev)
 {
     /* The guest may renumber buses: always the current requester ID */
     return PCI_BUILD_BDF(pci_bus_num(dev->bus), dev->devfn);
+}
+
+/*
+ * The host iommu group of an assigned device, from its sysfs directory;
+ * -1 when QEMU was given an fd and cannot tell.
+ */
+static int host_iommu_group(PCIBus *bus, int devfn)
+{
+    PCIDevice *pdev = bus->devices[devfn];
+    g_autofree char *sysfs = NULL, *link = NULL, *target = NULL;
+    g_autofree char *base = NULL;
+    int group;
+
+    sysfs = object_property_get_str(OBJECT(pdev), "sysfsdev", NULL);
+    if (!sysfs) {
+        return -1;
+    }
+    link = g_build_filename(sysfs, "iommu_group", NULL);
+    target = g_file_read_link(link, NULL);
+    if (!target) {
+        return -1;
+    }
+    base = g_path_get_basename(target);
+    return qemu_strtoi(base, NULL, 10, &group) ? -1 : group;
+}
+
+/*
+ * The host attaches a whole iommu group at once: attaching one device
+ * moved its group mates too.  Their own stage-1 HWPTs, if any, are no
+ * longer in use.
+ */
+void smmuv3_accel_group_moved(SMMUv3AccelDevice *dev, uint32_t hwpt_id)
+{
+    SMMUv3AccelDevice *m;
+
+    if (dev->host_group < 0) {
+        return;
+    }
+    QLIST_FOREACH(m, &dev->accel->devices, next) {
+        if (m == dev || m->host_group != dev->host_group) {
+            continue;
+        }
+        trace_smmuv3_accel_group_moved(m->devfn, m->host_group, hwpt_id);
+        m->hwpt_id = hwpt_id;
+        if (m->s1_hwpt_id && m->s1_hwpt_id != hwpt_id) {
+            iommufd_backend_free_id(dev->accel->be, m->s1_hwpt_id);
+            m->s1_hwpt_id = 0;
+        }
+    }
+}
+
+/*
+ * Devices of one host group can only share a translation.  The guest
+ * gives one translation to a multi-function device without ACS (it groups
+ * the functions like the host), so that is how they must be presented.
+ */
+static bool check_group(SMMUv3Accel *a, PCIBus *bus, int devfn, int group,
+                        Error **errp)
+{
+    SMMUv3AccelDevice *m;
+
+    if (group < 0) {
+        return true;
+    }
+    QLIST_FOREACH(m, &a->devices, next) {
+        if (m->host_group == group &&
+            (m->bus != bus || PCI_SLOT(m->devfn) != PCI_SLOT(devfn))) {
+            error_setg(errp, "the device shares host iommu group %d with "
+                       "the device in slot %d of bus %s: the host gives a "
+                       "group one translation, so present them as functions "
+                       "of one slot (addr=S.0, addr=S.1, multifunction=on) "
+                       "or assign them to different VMs", group,
+                       PCI_SLOT(m->devfn), m->bus->qbus.name);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* VFIO devices get their DMA from the host SMMU, not from QEMU */
@@ -151,15 +229,20 @@ bool smmuv3_accel_ensure_vdevice(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
     return true;
 }
 
-static void device_release(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
+static void device_release(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
+                           bool reinstall_group)
 {
+    SMMUv3AccelDevice *m;
+    int group = dev->host_group;
     Error *err = NULL;
 
-    /* Back to VFIO's own HWPT, so that ours can go */
+    /* Back to VFIO's own HWPT (with its group), so that ours can go */
     if (dev->hwpt_id &&
         !host_iommu_device_iommufd_attach_hwpt(dev->idev, dev->vfio_hwpt_id,
                                                &err)) {
         error_report_err(err);
+    } else if (dev->hwpt_id) {
+        smmuv3_accel_group_moved(dev, dev->vfio_hwpt_id);
     }
     dev->hwpt_id = 0;
     free_id(a, &dev->s1_hwpt_id);
@@ -167,6 +250,13 @@ static void device_release(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
     QLIST_REMOVE(dev, next);
     trace_smmuv3_accel_device_del(dev->devfn);
     g_free(dev);
+
+    /* The group mates that stay get their own translation back */
+    QLIST_FOREACH(m, &a->devices, next) {
+        if (reinstall_group && group >= 0 && m->host_group == group) {
+            smmuv3_accel_install(a, m);
+        }
+    }
 }
 
 static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
@@ -177,6 +267,7 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
     HostIOMMUDeviceIOMMUFD *idev;
     struct iommu_hw_info_arm_smmuv3 *info;
     SMMUv3AccelDevice *dev;
+    int group;
 
     if (!object_dynamic_cast(OBJECT(hiod), TYPE_HOST_IOMMU_DEVICE_IOMMUFD)) {
         error_setg(errp, "a device behind arm-smmuv3,accel=on must use "
@@ -194,6 +285,10 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
     if (a->be && a->be != idev->iommufd) {
         error_setg(errp, "every device behind one arm-smmuv3,accel=on must "
                    "use the same iommufd object");
+        return false;
+    }
+    group = host_iommu_group(bus, devfn);
+    if (!check_group(a, bus, devfn, group, errp)) {
         return false;
     }
     info = &hiod->caps.vendor_caps.smmuv3;
@@ -226,9 +321,17 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
     dev->devfn = devfn;
     dev->idev = idev;
     dev->vfio_hwpt_id = idev->hwpt_id;
+    dev->host_group = group;
     QLIST_INSERT_HEAD(&a->devices, dev, next);
     trace_smmuv3_accel_device_add(devfn, idev->devid);
-    smmuv3_accel_install(a, dev);
+    /*
+     * Cold plug: the machine reset installs every STE.  Until then the
+     * device stays on VFIO's HWPT, which the other functions of its host
+     * iommu group must be able to join as VFIO attaches them.
+     */
+    if (phase_check(PHASE_MACHINE_READY)) {
+        smmuv3_accel_install(a, dev);
+    }
     return true;
 }
 
@@ -241,7 +344,7 @@ static void accel_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
     if (!dev) {
         return;
     }
-    device_release(a, dev);
+    device_release(a, dev, true);
     if (QLIST_EMPTY(&a->devices)) {
         /* The vIOMMU goes with the last device, comes back with the next */
         free_host_objects(a);
@@ -260,7 +363,7 @@ static void accel_exit_notify(Notifier *n, void *data)
     SMMUv3AccelDevice *dev, *next;
 
     QLIST_FOREACH_SAFE(dev, &a->devices, next, next) {
-        device_release(a, dev);
+        device_release(a, dev, false);
     }
     if (a->be) {
         free_host_objects(a);

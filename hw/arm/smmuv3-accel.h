@@ -47,6 +47,8 @@ typedef struct SMMUv3AccelDevice {
     PCIBus *bus;
     int devfn;
     HostIOMMUDeviceIOMMUFD *idev;
+    /* Host iommu group, -1 if unknown: a group shares one host domain */
+    int host_group;
     /* The original (VFIO) HWPT, attached back when the device leaves */
     uint32_t vfio_hwpt_id;
     /* The guest StreamID of its vDEVICE, valid when vdevice_id != 0 */
@@ -129,5 +131,6 @@ void smmuv3_accel_evtq_release(SMMUv3Accel *a);
 bool smmuv3_accel_ensure_vdevice(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
                                  uint32_t sid, Error **errp);
 uint32_t smmuv3_accel_device_sid(SMMUv3AccelDevice *dev);
+void smmuv3_accel_group_moved(SMMUv3AccelDevice *dev, uint32_t hwpt_id);
 
 #endif

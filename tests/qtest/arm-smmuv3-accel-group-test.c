@@ -1,0 +1,142 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * QTest: two assigned devices of one host iommu group behind
+ * arm-smmuv3,accel=on, on the host kernel model.  The host attaches a
+ * group as a whole, so they must reach the guest as functions of one
+ * slot (which a guest groups the same way); elsewhere they are refused at
+ * plug time.  The last STE installed for a group is the group's.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "hw/registerfields.h"
+#include "arm-smmuv3-accel-model.h"
+#include "arm-smmuv3-qtest.h"
+
+#define STRTAB          0x40100000ULL
+#define CMDQ            0x40200000ULL
+#define CDTAB           0x40400000ULL
+#define A_CR0           0x20
+#define A_STRTAB_BASE   0x80
+#define A_STRTAB_CFG    0x88
+#define A_CMDQ_BASE     0x90
+#define A_CMDQ_PROD     0x98
+#define A_CMDQ_CONS     0x9c
+#define CR0_SMMUEN      1
+#define CR0_CMDQEN      8
+#define FN0_SID         0x10    /* slot 2, function 0 of pcie.0 */
+#define FN1_SID         0x11
+
+static const char *two_functions =
+    "-M virt -accel tcg -display none -nodefaults -object iommufd,id=i0 "
+    "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+    "-device vfio-pci,id=f0,sysfsdev=%s,iommufd=i0,bus=pcie.0,addr=2.0,"
+    "multifunction=on "
+    "-device vfio-pci,id=f1,sysfsdev=%s,iommufd=i0,bus=pcie.0,addr=%s";
+
+static void write_ste(ModelQemu *m, uint32_t sid, uint64_t w0)
+{
+    uint64_t ste[8] = { cpu_to_le64(w0) };
+
+    qtest_memwrite(m->qts, STRTAB + sid * 64, ste, sizeof(ste));
+}
+
+static void cfgi_ste(ModelQemu *m, uint64_t base, uint32_t *prod,
+                     uint32_t sid)
+{
+    uint64_t cmd[4] = { cpu_to_le64(0x03 | (uint64_t)sid << 32),
+                        cpu_to_le64(1), cpu_to_le64(0x46), 0 };
+
+    qtest_memwrite(m->qts, CMDQ + (*prod & 0xff) * 16, cmd, sizeof(cmd));
+    *prod += 2;
+    qtest_writel(m->qts, base + A_CMDQ_PROD, *prod);
+    g_assert_cmpuint(qtest_readl(m->qts, base + A_CMDQ_CONS), ==, *prod);
+}
+
+static unsigned host_config(ModelQemu *m, const char *dev)
+{
+    uint64_t ste[4];
+    int ats;
+
+    g_assert_cmpint(hm_client_get_ste(m->hm, dev, ste, &ats), ==, 0);
+    return (ste[0] >> 1) & 7;
+}
+
+static void test_functions_of_one_slot_share(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *args = NULL;
+    uint32_t prod = 0;
+    uint64_t base;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    s1 = model_sysfsdev(&m, "0000:02:00.1", "vfio2", 2);
+    args = g_strdup_printf(two_functions, s0, s1, "2.1");
+    model_start(&m, args);
+    base = smmuv3_qtest_base(m.qts);
+
+    qtest_writel(m.qts, base + A_STRTAB_BASE, STRTAB);
+    qtest_writel(m.qts, base + A_STRTAB_CFG, 8);
+    qtest_writel(m.qts, base + A_CMDQ_BASE, CMDQ | 8);
+    qtest_writel(m.qts, base + A_CR0, CR0_SMMUEN | CR0_CMDQEN);
+
+    /* The guest gives both functions one stage-1 domain, one by one */
+    write_ste(&m, FN0_SID, 1 | (5 << 1) | CDTAB);
+    cfgi_ste(&m, base, &prod, FN0_SID);
+    write_ste(&m, FN1_SID, 1 | (5 << 1) | CDTAB);
+    cfgi_ste(&m, base, &prod, FN1_SID);
+    g_assert_cmpuint(host_config(&m, "vfio1"), ==, 7);
+    g_assert_cmpuint(host_config(&m, "vfio2"), ==, 7);
+    /* One nested HWPT in use for the group (plus abort and bypass) */
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
+
+    /* Both move to bypass; the last STE is the group's at every step */
+    write_ste(&m, FN0_SID, 1 | (4 << 1));
+    cfgi_ste(&m, base, &prod, FN0_SID);
+    g_assert_cmpuint(host_config(&m, "vfio2"), ==, 6);
+    write_ste(&m, FN1_SID, 1 | (4 << 1));
+    cfgi_ste(&m, base, &prod, FN1_SID);
+    g_assert_cmpuint(host_config(&m, "vfio1"), ==, 6);
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 2);
+    model_stop(&m);
+}
+
+static void test_group_in_two_slots_refused(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *args = NULL, *cmd = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+    int status;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    s1 = model_sysfsdev(&m, "0000:02:00.1", "vfio2", 2);
+    args = g_strdup_printf(two_functions, s0, s1, "3.0");
+    cmd = g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s/hosts/qemu.conf"
+                          " %s %s -S", g_getenv("HOSTMODEL_LIB"),
+                          g_getenv("HOSTMODEL_DIR"), qtest_qemu_binary(NULL),
+                          args);
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_assert_nonnull(strstr(err, "shares host iommu group 2"));
+    g_free(m.dir);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/arm-smmuv3-accel/group/functions-of-one-slot-share",
+                   test_functions_of_one_slot_share);
+    qtest_add_func("/arm-smmuv3-accel/group/two-slots-refused",
+                   test_group_in_two_slots_refused);
+    return g_test_run();
+}

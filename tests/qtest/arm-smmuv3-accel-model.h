@@ -1,0 +1,86 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Running QEMU on the host kernel model (tests/hostmodel) with devices
+ * found through sysfs directories the test fakes: vfio-dev/vfioN/dev says
+ * "1:3" (the model backs device files with /dev/null) and iommu_group
+ * links to the device's host group.
+ */
+
+#ifndef ARM_SMMUV3_ACCEL_MODEL_H
+#define ARM_SMMUV3_ACCEL_MODEL_H
+
+#include "libqtest.h"
+#include "../hostmodel/hostmodel-client.h"
+
+typedef struct ModelQemu {
+    QTestState *qts;
+    HmClient *hm;
+    char *dir;
+} ModelQemu;
+
+static inline bool model_available(void)
+{
+    if (!g_getenv("HOSTMODEL_LIB") || !g_getenv("HOSTMODEL_DIR")) {
+        g_test_skip("HOSTMODEL_LIB and HOSTMODEL_DIR are not set");
+        return false;
+    }
+    return true;
+}
+
+/* A fake sysfs directory for host device @cdev (vfioN) in iommu @group */
+static inline char *model_sysfsdev(ModelQemu *m, const char *bdf,
+                                   const char *cdev, int group)
+{
+    char *sysfsdev = g_build_filename(m->dir, bdf, NULL);
+    g_autofree char *devdir = g_build_filename(sysfsdev, "vfio-dev", cdev,
+                                               NULL);
+    g_autofree char *dev = g_build_filename(devdir, "dev", NULL);
+    g_autofree char *link = g_build_filename(sysfsdev, "iommu_group", NULL);
+    g_autofree char *target = g_strdup_printf("../kernel/iommu_groups/%d",
+                                              group);
+
+    g_assert_cmpint(g_mkdir_with_parents(devdir, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(dev, "1:3\n", -1, NULL));
+    g_assert_cmpint(symlink(target, link), ==, 0);
+    return sysfsdev;
+}
+
+static inline void model_init_dir(ModelQemu *m)
+{
+    m->dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
+}
+
+/* Start QEMU with @args on the model's "qemu" host (tests/hostmodel/hosts) */
+static inline void model_start(ModelQemu *m, const char *args)
+{
+    g_autofree char *bin = g_strdup(qtest_qemu_binary(NULL));
+    g_autofree char *sock = g_build_filename(m->dir, "ctl.sock", NULL);
+    g_autofree char *prefix =
+        g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s/hosts/qemu.conf "
+                        "HOSTMODEL_CONTROL=%s %s", g_getenv("HOSTMODEL_LIB"),
+                        g_getenv("HOSTMODEL_DIR"), sock, bin);
+
+    g_setenv("QTEST_QEMU_BINARY", prefix, true);
+    m->qts = qtest_init(args);
+    g_setenv("QTEST_QEMU_BINARY", bin, true);
+    m->hm = hm_client_connect(sock);
+    g_assert_nonnull(m->hm);
+}
+
+static inline void model_stop(ModelQemu *m)
+{
+    hm_client_close(m->hm);
+    qtest_quit(m->qts);
+    g_free(m->dir);
+}
+
+static inline int model_count(ModelQemu *m, const char *type)
+{
+    int n = hm_client_count_objects(m->hm, type);
+
+    g_assert_cmpint(n, >=, 0);
+    return n;
+}
+
+#endif
