@@ -121,6 +121,30 @@ static bool check_group(SMMUv3Accel *a, PCIBus *bus, int devfn, int group,
     return true;
 }
 
+/*
+ * Identical registers do not make the same SMMU: ask the kernel, which
+ * refuses a vDEVICE of a device on another SMMU than the vIOMMU.  The probe
+ * uses an ID no StreamID can have, and goes at once.
+ */
+static bool check_same_host_smmu(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
+                                 Error **errp)
+{
+    uint32_t probe;
+    Error *err = NULL;
+
+    if (!iommufd_backend_alloc_vdevice(a->be, a->viommu_id, idev->devid,
+                                       0xfffff000u | (idev->devid & 0xfff),
+                                       &probe, &err)) {
+        error_propagate_prepend(errp, err, "the device is not behind the "
+                                "host SMMU of this vSMMU's other devices; "
+                                "give it its own arm-smmuv3 (one per host "
+                                "SMMU, each with its own primary-bus): ");
+        return false;
+    }
+    iommufd_backend_free_id(a->be, probe);
+    return true;
+}
+
 /* VFIO devices get their DMA from the host SMMU, not from QEMU */
 static bool is_assigned(PCIBus *bus, int devfn)
 {
@@ -313,6 +337,8 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
             return false;
         }
         smmuv3_accel_evtq_update(a);
+    } else if (!check_same_host_smmu(a, idev, errp)) {
+        return false;
     }
 
     dev = g_new0(SMMUv3AccelDevice, 1);

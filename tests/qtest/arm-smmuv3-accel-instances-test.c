@@ -1,0 +1,79 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * QTest: several arm-smmuv3,accel=on instances, one per pxb-pcie, each
+ * tied to one host SMMU, on the host kernel model: each gets its own
+ * vIOMMU, and a device routed to the vSMMU of another host SMMU is refused
+ * with a message that says what to do.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "arm-smmuv3-accel-model.h"
+
+/* vfio0 is behind host smmu0, vfio3 behind smmu1 (hosts/qemu.conf) */
+static const char *two_vsmmus =
+    "-M virt -accel tcg -display none -nodefaults -object iommufd,id=i0 "
+    "-device pxb-pcie,id=pxb1,bus_nr=64,bus=pcie.0 "
+    "-device pxb-pcie,id=pxb2,bus_nr=128,bus=pcie.0 "
+    "-device arm-smmuv3,primary-bus=pxb1,accel=on "
+    "-device arm-smmuv3,primary-bus=pxb2,accel=on "
+    "-device pcie-root-port,id=rp1,bus=pxb1,chassis=1 "
+    "-device pcie-root-port,id=rp2,bus=pxb2,chassis=2 "
+    "-device pcie-root-port,id=rp3,bus=pxb1,chassis=3 "
+    "-device vfio-pci,sysfsdev=%s,iommufd=i0,bus=rp1 "
+    "-device vfio-pci,sysfsdev=%s,iommufd=i0,bus=%s";
+
+static void test_one_viommu_per_vsmmu(void)
+{
+    ModelQemu m;
+    g_autofree char *d0 = NULL, *d3 = NULL, *args = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    d0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    d3 = model_sysfsdev(&m, "0000:03:00.0", "vfio3", 3);
+    args = g_strdup_printf(two_vsmmus, d0, d3, "rp2");
+    model_start(&m, args);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 2);
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 4);
+    model_stop(&m);
+}
+
+static void test_device_of_other_host_smmu_refused(void)
+{
+    ModelQemu m;
+    g_autofree char *d0 = NULL, *d3 = NULL, *args = NULL, *cmd = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+    int status;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    d0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    d3 = model_sysfsdev(&m, "0000:03:00.0", "vfio3", 3);
+    /* vfio3 behind the first vSMMU, whose vIOMMU is on smmu0 */
+    args = g_strdup_printf(two_vsmmus, d0, d3, "rp3");
+    cmd = g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s/hosts/qemu.conf"
+                          " %s %s -S", g_getenv("HOSTMODEL_LIB"),
+                          g_getenv("HOSTMODEL_DIR"), qtest_qemu_binary(NULL),
+                          args);
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_assert_nonnull(strstr(err, "not behind the host SMMU of this vSMMU"));
+    g_assert_nonnull(strstr(err, "give it its own arm-smmuv3"));
+    g_free(m.dir);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/arm-smmuv3-accel/instances/one-viommu-per-vsmmu",
+                   test_one_viommu_per_vsmmu);
+    qtest_add_func("/arm-smmuv3-accel/instances/other-host-smmu-refused",
+                   test_device_of_other_host_smmu_refused);
+    return g_test_run();
+}
