@@ -112,7 +112,7 @@ static char *model_prefix(Accel *a, const char *profile)
 }
 
 static const char *accel_args =
-    "-M virt -accel tcg -display none -nodefaults "
+    "-M virt -display none -nodefaults "
     "-object iommufd,id=i0,fd=101 "
     "-device arm-smmuv3,primary-bus=pcie.0,accel=on%s%s";
 static const char *vfio_dev =
@@ -676,6 +676,100 @@ static void test_host_overflow_sets_ovflg(void)
     accel_stop(&a);
 }
 
+/* An emulated device (edu) next to the assigned one, in slot 3 */
+#define EDU_SID         0x18
+#define EDU_BAR         0x10000000ULL
+#define ECAM            0x4010000000ULL
+#define EDU_CFG(reg)    (ECAM + (EDU_SID << 12) + (reg))
+#define EDU_DMA_SRC     0x80
+#define EDU_DMA_DST     0x88
+#define EDU_DMA_CNT     0x90
+#define EDU_DMA_CMD     0x98
+#define EDU_BUF         0x40000
+#define PT_L1           0x40600000ULL
+#define PT_L2           0x40601000ULL
+#define PT_L3           0x40602000ULL
+#define DATA_PA         0x40700000ULL
+#define DMA_IOVA        0x100000ULL
+
+static void wr64(Accel *a, uint64_t addr, uint64_t v)
+{
+    v = cpu_to_le64(v);
+    qtest_memwrite(a->qts, addr, &v, sizeof(v));
+}
+
+/*
+ * Stage-1 for edu: a CD with a 39-bit, 4K-granule table mapping DMA_IOVA
+ * to DATA_PA; QEMU walks it, the host is not involved.
+ */
+static void edu_stage1(Accel *a)
+{
+    uint32_t cd[16] = { 0 };
+
+    cd[0] = 25 | (1U << 30) | (1U << 31);       /* T0SZ, EPD1, V */
+    /* IPS 48 bits, AArch64, R, A, ASID 1 */
+    cd[1] = 5 | (1 << 9) | (1 << 13) | (1 << 14) | (1 << 16);
+    cd[2] = (uint32_t)PT_L1;
+    cd[3] = PT_L1 >> 32;
+    for (int i = 0; i < 16; i++) {
+        cd[i] = cpu_to_le32(cd[i]);
+    }
+    qtest_memwrite(a->qts, CDTAB + 0x1000, cd, sizeof(cd));
+    wr64(a, PT_L1, PT_L2 | 3);
+    wr64(a, PT_L2, PT_L3 | 3);
+    /* Page, AF, AP=RW at all levels, inner shareable */
+    wr64(a, PT_L3 + (DMA_IOVA >> 12) * 8, DATA_PA | (1 << 10) | (1 << 6) |
+         (3 << 8) | 3);
+    write_ste(a, EDU_SID, 1 | (5 << 1) | (CDTAB + 0x1000), 0);
+    cfgi_ste(a, EDU_SID);
+}
+
+/* One edu DMA of 8 bytes; @to_ram: from its buffer to @iova, else back */
+static bool edu_dma(Accel *a, uint64_t iova, bool to_ram)
+{
+    qtest_writeq(a->qts, EDU_BAR + EDU_DMA_SRC, to_ram ? EDU_BUF : iova);
+    qtest_writeq(a->qts, EDU_BAR + EDU_DMA_DST, to_ram ? iova : EDU_BUF);
+    qtest_writeq(a->qts, EDU_BAR + EDU_DMA_CNT, 8);
+    qtest_writeq(a->qts, EDU_BAR + EDU_DMA_CMD, to_ram ? 3 : 1);
+    /* edu runs its DMA from a 100 ms timer */
+    qtest_clock_step(a->qts, 200 * 1000 * 1000);
+    return !(qtest_readq(a->qts, EDU_BAR + EDU_DMA_CMD) & 1);
+}
+
+static void test_emulated_device_beside_accel(void)
+{
+    Accel a;
+    uint64_t data = cpu_to_le64(0x1122334455667788ULL), evt[4];
+    g_autofree char *devs = g_strdup_printf("%s -device edu,bus=pcie.0,"
+                                            "addr=3.0", vfio_dev);
+
+    if (!accel_start_dev(&a, "grace", "", devs)) {
+        return;
+    }
+    /* BAR0 and bus mastering, as firmware would */
+    qtest_writel(a.qts, EDU_CFG(0x10), EDU_BAR);
+    qtest_writew(a.qts, EDU_CFG(0x04), 0x6);
+    guest_enable(&a);
+    edu_stage1(&a);
+    qtest_memwrite(a.qts, DATA_PA, &data, sizeof(data));
+
+    /* Translated by QEMU's emulated stage 1, not by the host */
+    g_assert_true(edu_dma(&a, DMA_IOVA, false));
+    g_assert_true(edu_dma(&a, DMA_IOVA + 0x100, true));
+    g_assert_cmphex(qtest_readq(a.qts, DATA_PA + 0x100), ==,
+                    0x1122334455667788ULL);
+    /* Nothing of edu reached the host: still one device's vDEVICE */
+    g_assert_cmpint(count(&a, "VDEVICE"), ==, 1);
+
+    /* An unmapped IOVA faults into the guest event queue */
+    edu_dma(&a, DMA_IOVA + 0x1000, false);
+    g_assert_cmpuint(rd(&a, A_EVENTQ_PROD) & 0xff, >=, 1);
+    qtest_memread(a.qts, EVTQ, evt, sizeof(evt));
+    g_assert_cmphex(le64_to_cpu(evt[0]) & 0xff, ==, EVT_F_TRANSLATION);
+    g_assert_cmphex(le64_to_cpu(evt[0]) >> 32, ==, EDU_SID);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -713,5 +807,7 @@ int main(int argc, char **argv)
     qtest_add_func("/arm-smmuv3-accel/evtq/relay-and-free", test_events);
     qtest_add_func("/arm-smmuv3-accel/evtq/host-overflow-sets-ovflg",
                    test_host_overflow_sets_ovflg);
+    qtest_add_func("/arm-smmuv3-accel/emulated/device-beside-accel",
+                   test_emulated_device_beside_accel);
     return g_test_run();
 }
