@@ -13,7 +13,7 @@ tree=$(cd "${1:?usage: lint.sh TREE}" && pwd)
 cp=$tree/scripts/checkpatch.pl
 
 mapfile -t files < <(cd "$top" && git ls-files --cached --others --exclude-standard \
-    -- backends hw include tests qapi | grep -E '\.[ch]$' | sort)
+    -- backends hw include qapi stubs tests | grep -E '\.[ch]$' | sort)
 mapfile -t patches < <(grep -v -e '^#' -e '^[[:space:]]*$' "$top/patches/series" 2>/dev/null)
 
 echo "1..$(( ${#files[@]} + ${#patches[@]} ))"

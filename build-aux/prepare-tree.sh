@@ -20,7 +20,7 @@ cache=${2:?usage: prepare-tree.sh TREE CACHE_DIR}
 series=$top/patches/series
 
 # Directories whose files are ours and are linked into the tree.
-our_dirs=(backends configs docs hw include qapi tests)
+our_dirs=(backends configs docs hw include qapi stubs tests)
 
 git_t() { git -C "$tree" "$@"; }
 

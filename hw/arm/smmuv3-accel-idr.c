@@ -272,6 +272,22 @@ static void clear_unnested_features(uint32_t idr[6])
     idr[3] = FIELD_DP32(idr[3], IDR3, FWB, 0);
 }
 
+static const char *const rule_names[] = {
+    [RULE_QEMU] = "QEMU", [RULE_MIN] = "MIN", [RULE_AND] = "AND",
+    [RULE_STRICTER] = "STRICTER", [RULE_LE] = "LE", [RULE_NOSTALL] = "NOSTALL",
+};
+
+void smmuv3_accel_idr_visit(const SMMUv3AccelIdr *idr,
+                            SMMUv3AccelIdrVisit *fn, void *opaque)
+{
+    for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
+        const IdrField *f = &idr_fields[i];
+
+        fn(opaque, f->name, rule_names[f->rule], field_get(idr->host, f),
+           f->qemu, field_get(idr->guest, f));
+    }
+}
+
 static void trace_idrs(const SMMUv3AccelIdr *idr)
 {
     for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {

@@ -114,6 +114,12 @@ bool smmuv3_accel_idr_check_host(SMMUv3State *s, const SMMUv3AccelIdr *idr,
                                  Error **errp);
 bool smmuv3_accel_parse_props(SMMUv3State *s, Error **errp);
 void smmuv3_accel_idr_apply(const SMMUv3AccelIdr *idr, uint32_t regs[6]);
+typedef void SMMUv3AccelIdrVisit(void *opaque, const char *name,
+                                 const char *rule, uint32_t host,
+                                 uint32_t qemu, uint32_t guest);
+/* Each field of the rule table, for introspection */
+void smmuv3_accel_idr_visit(const SMMUv3AccelIdr *idr,
+                            SMMUv3AccelIdrVisit *fn, void *opaque);
 
 /* smmuv3-accel-ste.c */
 void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev);

@@ -13,6 +13,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "hw/registerfields.h"
 #include "arm-smmuv3-qtest.h"
 #include "../hostmodel/hostmodel-client.h"
@@ -770,6 +771,67 @@ static void test_emulated_device_beside_accel(void)
     accel_stop(&a);
 }
 
+static QDict *query_one(Accel *a)
+{
+    QDict *rsp = qtest_qmp(a->qts, "{ 'execute': 'query-smmuv3-accel' }");
+    QList *list = qdict_get_qlist(rsp, "return");
+    QDict *info;
+
+    g_assert_cmpint(qlist_size(list), ==, 1);
+    info = qobject_to(QDict, qlist_peek(list));
+    qobject_ref(info);
+    qobject_unref(rsp);
+    return info;
+}
+
+static QDict *find_field(QDict *info, const char *name)
+{
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "fields"), e) {
+        QDict *f = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(f, "name"), name)) {
+            return f;
+        }
+    }
+    g_assert_not_reached();
+}
+
+static void test_query_reports_state(void)
+{
+    Accel a;
+    QDict *info, *f, *dev;
+
+    if (!accel_start(&a, "small", "")) {
+        return;
+    }
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    queue_cmd(&a, OP_TLBI_NH_ASID | 7ULL << 48, 0);
+    queue_cmd(&a, OP_TLBI_NH_ALL, 0);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+
+    info = query_one(&a);
+    g_assert_true(qdict_get_bool(info, "host-known"));
+    g_assert_cmpint(qdict_get_int(info, "viommu"), !=, 0);
+    g_assert_cmpint(qdict_get_int(info, "batches"), ==, 1);
+    g_assert_cmpint(qdict_get_int(info, "commands-forwarded"), ==, 2);
+    /* The host's 44 bits win over QEMU's offer of 52 */
+    f = find_field(info, "IDR5.OAS");
+    g_assert_cmpstr(qdict_get_str(f, "rule"), ==, "MIN");
+    g_assert_cmpint(qdict_get_int(f, "host"), ==, 4);
+    g_assert_cmpint(qdict_get_int(f, "qemu"), ==, 6);
+    g_assert_cmpint(qdict_get_int(f, "guest"), ==, 4);
+    dev = qobject_to(QDict, qlist_peek(qdict_get_qlist(info, "devices")));
+    g_assert_cmpint(qdict_get_int(dev, "vsid"), ==, DEV_SID);
+    g_assert_cmpint(qdict_get_int(dev, "hwpt"), !=, 0);
+    qobject_unref(info);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -809,5 +871,7 @@ int main(int argc, char **argv)
                    test_host_overflow_sets_ovflg);
     qtest_add_func("/arm-smmuv3-accel/emulated/device-beside-accel",
                    test_emulated_device_beside_accel);
+    qtest_add_func("/arm-smmuv3-accel/query/reports-state",
+                   test_query_reports_state);
     return g_test_run();
 }
