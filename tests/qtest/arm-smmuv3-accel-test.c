@@ -21,6 +21,7 @@
 REG32(IDR0, 0x0)
     FIELD(IDR0, S2P,         0, 1)
     FIELD(IDR0, S1P,         1, 1)
+    FIELD(IDR0, ATS,        10, 1)
     FIELD(IDR0, ASID16,     12, 1)
     FIELD(IDR0, CD2L,       19, 1)
 REG32(IDR1, 0x4)
@@ -832,6 +833,84 @@ static void test_query_reports_state(void)
     accel_stop(&a);
 }
 
+static void test_ste_two_level_table(void)
+{
+    Accel a;
+    uint64_t l1 = cpu_to_le64((STRTAB + 0x10000) | 9);
+    uint64_t ste[4];
+    int ats;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    /* 2-level: SPLIT 8, 256 STEs per level-2 table; SID 8 is in the first */
+    wrq(&a, A_STRTAB_BASE, STRTAB);
+    wr(&a, A_STRTAB_BASE_CFG, (1 << 16) | (8 << 6) | 16);
+    wrq(&a, A_CMDQ_BASE, CMDQ | QLOG2);
+    wrq(&a, A_EVENTQ_BASE, EVTQ | QLOG2);
+    qtest_memwrite(a.qts, STRTAB, &l1, sizeof(l1));
+    {
+        uint64_t w[8] = { cpu_to_le64(s1_ste0()) };
+
+        qtest_memwrite(a.qts, STRTAB + 0x10000 + DEV_SID * 64, w, sizeof(w));
+    }
+    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 7);
+    g_assert_cmphex(ste[0] & ~0xfULL, ==, s1_ste0() & ~0xfULL);
+    accel_stop(&a);
+}
+
+static void test_nested_hwpt_refused_by_host(void)
+{
+    Accel a;
+    uint64_t evt[4], ste[4];
+    int ats;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    /* The host refuses the device's stage-1 HWPT */
+    hm_client_fail_nth(a.hm, "IOMMU_HWPT_ALLOC", 1, EIO);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    /* The guest hears C_BAD_STE; the stream is blocked, not left stale */
+    g_assert_cmpuint(rd(&a, A_EVENTQ_PROD) & 0xff, ==, 1);
+    qtest_memread(a.qts, EVTQ, evt, sizeof(evt));
+    g_assert_cmpuint(le64_to_cpu(evt[0]) & 0xff, ==, EVT_C_BAD_STE);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 0);
+    /* The guest tries again and the host accepts */
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 7);
+    accel_stop(&a);
+}
+
+static void test_idr_ats_follows_host(void)
+{
+    Accel a;
+
+    if (!accel_start(&a, "ats", "")) {
+        return;
+    }
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, ATS), ==, 1);
+    accel_stop(&a);
+    if (!accel_start(&a, "ats", ",ats=off")) {
+        return;
+    }
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, ATS), ==, 0);
+    accel_stop(&a);
+    /* grace has no ATS */
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, ATS), ==, 0);
+    accel_stop(&a);
+    assert_refused("grace", ",ats=on", "ats=on cannot be honoured");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -873,5 +952,11 @@ int main(int argc, char **argv)
                    test_emulated_device_beside_accel);
     qtest_add_func("/arm-smmuv3-accel/query/reports-state",
                    test_query_reports_state);
+    qtest_add_func("/arm-smmuv3-accel/ste/two-level-table",
+                   test_ste_two_level_table);
+    qtest_add_func("/arm-smmuv3-accel/ste/nested-hwpt-refused-by-host",
+                   test_nested_hwpt_refused_by_host);
+    qtest_add_func("/arm-smmuv3-accel/idr/ats-follows-host",
+                   test_idr_ats_follows_host);
     return g_test_run();
 }
