@@ -45,9 +45,7 @@ static void test_one_viommu_per_vsmmu(void)
 static void test_device_of_other_host_smmu_refused(void)
 {
     ModelQemu m;
-    g_autofree char *d0 = NULL, *d3 = NULL, *args = NULL, *cmd = NULL;
-    g_autofree char *out = NULL, *err = NULL;
-    int status;
+    g_autofree char *d0 = NULL, *d3 = NULL, *args = NULL, *err = NULL;
 
     if (!model_available()) {
         return;
@@ -57,12 +55,7 @@ static void test_device_of_other_host_smmu_refused(void)
     d3 = model_sysfsdev(&m, "0000:03:00.0", "vfio3", 3);
     /* vfio3 behind the first vSMMU, whose vIOMMU is on smmu0 */
     args = g_strdup_printf(two_vsmmus, d0, d3, "rp3");
-    cmd = g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s/hosts/qemu.conf"
-                          " %s %s -S", g_getenv("HOSTMODEL_LIB"),
-                          g_getenv("HOSTMODEL_DIR"), qtest_qemu_binary(NULL),
-                          args);
-    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
-    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    err = model_expect_refused(&m, args);
     g_assert_nonnull(strstr(err, "not behind the host SMMU of this vSMMU"));
     g_assert_nonnull(strstr(err, "give it its own arm-smmuv3"));
     g_free(m.dir);

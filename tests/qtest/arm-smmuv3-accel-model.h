@@ -68,6 +68,26 @@ static inline void model_start(ModelQemu *m, const char *args)
     g_assert_nonnull(m->hm);
 }
 
+/*
+ * Run QEMU with @args on the model and return its stderr; it must fail to
+ * start.
+ */
+static inline char *model_expect_refused(ModelQemu *m, const char *args)
+{
+    g_autofree char *cmd =
+        g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s/hosts/qemu.conf "
+                        "%s %s -S", g_getenv("HOSTMODEL_LIB"),
+                        g_getenv("HOSTMODEL_DIR"), qtest_qemu_binary(NULL),
+                        args);
+    g_autofree char *out = NULL;
+    char *err = NULL;
+    int status;
+
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return err;
+}
+
 static inline void model_stop(ModelQemu *m)
 {
     hm_client_close(m->hm);
