@@ -911,6 +911,78 @@ static void test_idr_ats_follows_host(void)
     assert_refused("grace", ",ats=on", "ats=on cannot be honoured");
 }
 
+/* A random command, mostly of the kinds the accel path looks at */
+static void random_cmd(uint64_t cmd[2])
+{
+    static const uint8_t ops[] = {
+        OP_CFGI_STE, 0x04, OP_CFGI_CD, 0x06, OP_TLBI_NH_ALL, OP_TLBI_NH_ASID,
+        OP_TLBI_NH_VA, 0x13, 0x30, 0x40, 0x28, 0x2a, OP_CMD_SYNC,
+    };
+    uint64_t w0 = (uint64_t)g_test_rand_int() << 32 | g_test_rand_int();
+
+    cmd[0] = (w0 & ~0xffULL) |
+             (g_test_rand_int_range(0, 8) ? ops[g_test_rand_int_range(0,
+                                                 ARRAY_SIZE(ops))]
+                                          : g_test_rand_int_range(0, 256));
+    cmd[1] = (uint64_t)g_test_rand_int() << 32 | g_test_rand_int();
+    if (g_test_rand_bit()) {
+        /* Aim at the assigned device now and then */
+        cmd[0] = (cmd[0] & 0xffffffffULL) | (uint64_t)DEV_SID << 32;
+    }
+}
+
+static void test_hostile_guest(void)
+{
+    Accel a;
+    uint32_t cons;
+    QDict *info;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    for (int round = 0; round < 200; round++) {
+        uint64_t w0 = (uint64_t)g_test_rand_int() << 32 | g_test_rand_int();
+        uint64_t w1 = (uint64_t)g_test_rand_int() << 32 | g_test_rand_int();
+        int n = g_test_rand_int_range(1, 12);
+
+        /* Garbage STE, often valid with a random Config */
+        write_ste(&a, DEV_SID, g_test_rand_bit() ? w0 | 1 : w0, w1);
+        for (int i = 0; i < n; i++) {
+            uint64_t cmd[2];
+
+            random_cmd(cmd);
+            queue_cmd(&a, cmd[0], cmd[1]);
+        }
+        kick(&a);
+        cons = rd(&a, A_CMDQ_CONS);
+        if (FIELD_EX32(rd(&a, A_GERROR), GERROR, CMDQ_ERR) !=
+            FIELD_EX32(rd(&a, 0x64), GERROR, CMDQ_ERR)) {
+            /* Acknowledge, skip the bad command, carry on */
+            a.prod = (cons & 0xfffff) & ((2 << QLOG2) - 1);
+            wr(&a, 0x64, rd(&a, A_GERROR));
+            wr(&a, A_CMDQ_CONS, a.prod);
+        }
+        if (!g_test_rand_int_range(0, 20)) {
+            wr(&a, A_GBPA, g_test_rand_int());
+            wr(&a, A_CR0, g_test_rand_int() & 0xd);
+            wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+        }
+    }
+    /* Still answering, both paths exercised, nothing left behind at exit */
+    info = query_one(&a);
+    g_test_message("forwarded %" PRId64 " in %" PRId64 " batches, %" PRId64
+                   " STEs refused, %" PRId64 " host errors",
+                   qdict_get_int(info, "commands-forwarded"),
+                   qdict_get_int(info, "batches"),
+                   qdict_get_int(info, "bad-stes"),
+                   qdict_get_int(info, "host-errors"));
+    g_assert_cmpint(qdict_get_int(info, "commands-forwarded"), >, 0);
+    g_assert_cmpint(qdict_get_int(info, "bad-stes"), >, 0);
+    qobject_unref(info);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -958,5 +1030,7 @@ int main(int argc, char **argv)
                    test_nested_hwpt_refused_by_host);
     qtest_add_func("/arm-smmuv3-accel/idr/ats-follows-host",
                    test_idr_ats_follows_host);
+    qtest_add_func("/arm-smmuv3-accel/hostile/random-stes-and-commands",
+                   test_hostile_guest);
     return g_test_run();
 }
