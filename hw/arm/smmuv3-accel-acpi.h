@@ -1,0 +1,57 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * arm-smmuv3,accel=on: telling an ACPI guest about the host MSI window.
+ *
+ * The host kernel maps its MSI doorbell (the GICv3 ITS) at a fixed IOVA in
+ * the stage 2 of every device it assigns, and points the device's MSIs
+ * there.  Nested, the device's MSI write goes through the guest's stage 1
+ * first, so the guest must map that window 1:1 (IOVA == IPA) for every
+ * device behind an accelerated vSMMU; otherwise each MSI faults
+ * (F_TRANSLATION) before it reaches the host.
+ *
+ * The guest is told with one IORT RMR (Reserved Memory Range) node per RID
+ * range routed to an accel=on arm-smmuv3, and, because Linux honours RMRs
+ * of PCI devices only on host bridges whose firmware configuration it must
+ * preserve, with a PCI "Ignore PCI Boot Configuration" _DSM (function 5)
+ * returning 0 on those host bridges.  See docs/smmuv3-accel.md, "MSI".
+ */
+
+#ifndef HW_ARM_SMMUV3_ACCEL_ACPI_H
+#define HW_ARM_SMMUV3_ACCEL_ACPI_H
+
+/*
+ * The host's MSI window: the arm-smmu-v3 driver's IOMMU_RESV_SW_MSI region,
+ * which iommufd uses for the nesting parent's stage 2.  No uAPI moves it.
+ */
+#define SMMUV3_ACCEL_MSI_IOVA_BASE      0x8000000ULL
+#define SMMUV3_ACCEL_MSI_IOVA_SIZE      0x100000ULL
+
+/*
+ * IORT revision of a table with RMR nodes: 5, "E.d" (ARM DEN 0049E.d), the
+ * first revision whose RMR nodes Linux reads (E.c, revision 4, is
+ * deprecated).  Tables without RMR nodes keep QEMU's revision.
+ */
+#define SMMUV3_ACCEL_IORT_REVISION      5
+
+/* Whether @smmu (an arm-smmuv3) has accel=on */
+bool smmuv3_accel_acpi_is_accel(Object *smmu);
+
+/*
+ * Append to @table_data an IORT RMR node with identifier @id mapping the MSI
+ * window 1:1 for the StreamIDs @rid_base .. @rid_base + @rid_count - 1 (the
+ * RIDs, unchanged) of the SMMUv3 node at @smmu_offset from the start of the
+ * IORT.
+ */
+void smmuv3_accel_iort_build_rmr(GArray *table_data, uint32_t id,
+                                 uint32_t smmu_offset, uint32_t rid_base,
+                                 uint32_t rid_count);
+
+/*
+ * For GPEXConfig.preserve_config: whether the host bridge of root bus @bus
+ * must ask the OS to keep its firmware configuration, i.e. whether an
+ * accel=on arm-smmuv3 translates it.
+ */
+bool smmuv3_accel_acpi_preserve_config(PCIBus *bus);
+
+#endif
