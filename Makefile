@@ -33,6 +33,7 @@ TEST_TARGETS := tests/qtest/arm-smmuv3-idr-test \
                 tests/qtest/arm-smmuv3-accel-hotplug-test \
                 tests/qtest/arm-smmuv3-accel-group-test \
                 tests/qtest/arm-smmuv3-accel-instances-test \
+                tests/qtest/arm-smmuv3-accel-acpi-test \
                 tests/qtest/bios-tables-test \
                 tests/unit/test-iommufd-veventq \
                 tests/unit/test-iommufd-nesting \

@@ -19,12 +19,19 @@ mapfile -t patches < <(grep -v -e '^#' -e '^[[:space:]]*$' "$top/patches/series"
 echo "1..$(( ${#files[@]} + ${#patches[@]} ))"
 n=0
 fail=0
+# The one finding accepted: a new expected ACPI table of bios-tables-test
+# (tests/data/acpi/) is binary and cannot carry an SPDX tag.
+exempt="^WARNING: Does new file 'tests/data/acpi/[^']*' need 'SPDX-License-Identifier'\\?$"
 check() {
     local what=$1; shift
     local out
     n=$((n + 1))
     if out=$(cd "$tree" && perl "$cp" --no-color --strict "$@" 2>&1); then
         echo "ok $n - checkpatch $what"
+    elif printf '%s\n' "$out" | grep -qE '^(ERROR|WARNING):' &&
+         ! printf '%s\n' "$out" | grep -E '^(ERROR|WARNING):' |
+           grep -qvE "$exempt"; then
+        echo "ok $n - checkpatch $what # binary ACPI test data, no SPDX"
     else
         echo "not ok $n - checkpatch $what"
         printf '%s\n' "$out" | grep -v '^$' | sed 's/^/# /'
