@@ -164,6 +164,19 @@ static AddressSpace *accel_get_address_space(PCIBus *bus, void *opaque,
     return smmu_find_add_as(bus, opaque, devfn);
 }
 
+/*
+ * The host translates an assigned device's DMA, but its MSI doorbell is a
+ * guest IOVA that KVM routes and QEMU-sent MSIs need as a guest physical
+ * address: QEMU walks the guest's stage 1 for those, as for an emulated
+ * device.
+ */
+static AddressSpace *accel_get_msi_address_space(PCIBus *bus, void *opaque,
+                                                 int devfn)
+{
+    return is_assigned(bus, devfn) ? smmu_find_add_as(bus, opaque, devfn)
+                                   : NULL;
+}
+
 static void free_id(SMMUv3Accel *a, uint32_t *id)
 {
     if (*id) {
@@ -381,6 +394,7 @@ static const PCIIOMMUOps accel_pci_ops = {
     .get_address_space = accel_get_address_space,
     .set_iommu_device = accel_set_iommu_device,
     .unset_iommu_device = accel_unset_iommu_device,
+    .get_msi_address_space = accel_get_msi_address_space,
 };
 
 static void accel_exit_notify(Notifier *n, void *data)

@@ -983,6 +983,75 @@ static void test_hostile_guest(void)
     accel_stop(&a);
 }
 
+/* The assigned device's config space, through ECAM */
+#define DEV_CFG(reg)    (ECAM + (DEV_SID << 12) + (reg))
+#define DEV_BAR         0x11000000ULL
+#define MSI_IOVA        0x8000000ULL
+#define MSI_PAGE        0x40800000ULL
+
+static uint8_t find_cap(Accel *a, uint8_t id)
+{
+    uint8_t cap = qtest_readb(a->qts, DEV_CFG(0x34));
+
+    while (cap && qtest_readb(a->qts, DEV_CFG(cap)) != id) {
+        cap = qtest_readb(a->qts, DEV_CFG(cap + 1));
+    }
+    g_assert_cmpuint(cap, !=, 0);
+    return cap;
+}
+
+static void test_msi_translated_through_guest_s1(void)
+{
+    Accel a;
+    uint32_t cd[16] = { 0 }, table, got = 0;
+    uint8_t msix;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    /* BAR0 (64-bit), memory decoding and bus mastering */
+    qtest_writel(a.qts, DEV_CFG(0x10), DEV_BAR);
+    qtest_writel(a.qts, DEV_CFG(0x14), 0);
+    qtest_writew(a.qts, DEV_CFG(0x04), 0x6);
+    guest_enable(&a);
+
+    /*
+     * The guest's stage 1 maps its MSI IOVA to a RAM page standing in for
+     * the doorbell, so that the translated write can be seen.
+     */
+    cd[0] = 25 | (1U << 30) | (1U << 31);
+    cd[1] = 5 | (1 << 9) | (1 << 13) | (1 << 14) | (2 << 16);
+    cd[2] = (uint32_t)PT_L1;
+    for (int i = 0; i < 16; i++) {
+        cd[i] = cpu_to_le32(cd[i]);
+    }
+    qtest_memwrite(a.qts, CDTAB, cd, sizeof(cd));
+    wr64(&a, PT_L1, PT_L2 | 3);
+    wr64(&a, PT_L2 + (MSI_IOVA >> 21) * 8, PT_L3 | 3);
+    wr64(&a, PT_L3, MSI_PAGE | (1 << 10) | (1 << 6) | (3 << 8) | 3);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+
+    /* MSI-X vector 0: address = the IOVA, data = 0x1234, unmasked */
+    msix = find_cap(&a, 0x11);
+    table = qtest_readl(a.qts, DEV_CFG(msix + 4));
+    g_assert_cmpuint(table & 7, ==, 0);
+    qtest_writew(a.qts, DEV_CFG(msix + 2), 1 << 15);
+    qtest_writel(a.qts, DEV_BAR + (table & ~7) + 0, MSI_IOVA + 0x40);
+    qtest_writel(a.qts, DEV_BAR + (table & ~7) + 4, 0);
+    qtest_writel(a.qts, DEV_BAR + (table & ~7) + 8, 0x1234);
+    qtest_writel(a.qts, DEV_BAR + (table & ~7) + 12, 0);
+
+    /* The host signals the vector; QEMU delivers through the guest's S1 */
+    g_assert_cmpint(hm_client_signal_msi(a.hm, "vfio0", 0), ==, 0);
+    for (int i = 0; i < 2000 && got != 0x1234; i++) {
+        g_usleep(1000);
+        got = qtest_readl(a.qts, MSI_PAGE + 0x40);
+    }
+    g_assert_cmphex(got, ==, 0x1234);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1032,5 +1101,7 @@ int main(int argc, char **argv)
                    test_idr_ats_follows_host);
     qtest_add_func("/arm-smmuv3-accel/hostile/random-stes-and-commands",
                    test_hostile_guest);
+    qtest_add_func("/arm-smmuv3-accel/msi/translated-through-guest-s1",
+                   test_msi_translated_through_guest_s1);
     return g_test_run();
 }
