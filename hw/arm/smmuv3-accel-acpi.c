@@ -26,6 +26,7 @@
 #include "hw/acpi/aml-build.h"
 #include "hw/arm/smmuv3.h"
 #include "hw/pci/pci_bus.h"
+#include "smmuv3-accel.h"
 #include "smmuv3-accel-acpi.h"
 
 #define IORT_NODE_RMR                   6
@@ -51,6 +52,19 @@ bool smmuv3_accel_acpi_is_accel(Object *smmu)
 {
     return object_dynamic_cast(smmu, TYPE_ARM_SMMUV3) &&
            ARM_SMMUV3(smmu)->accel;
+}
+
+bool smmuv3_accel_acpi_ats(Object *smmu)
+{
+    SMMUv3State *s;
+
+    if (!smmuv3_accel_acpi_is_accel(smmu)) {
+        return false;
+    }
+    /* Decided when the cold-plugged devices came, before the tables */
+    s = ARM_SMMUV3(smmu);
+    return s->accel_state &&
+           FIELD_EX32(s->accel_state->idr.guest[0], IDR0, ATS);
 }
 
 void smmuv3_accel_iort_build_rmr(GArray *table_data, uint32_t id,

@@ -36,6 +36,8 @@
 
 /* Whether @smmu (an arm-smmuv3) has accel=on */
 bool smmuv3_accel_acpi_is_accel(Object *smmu);
+/* Whether @smmu has accel=on and offers ATS to the guest (IDR0.ATS) */
+bool smmuv3_accel_acpi_ats(Object *smmu);
 
 /*
  * Append to @table_data an IORT RMR node with identifier @id mapping the MSI

@@ -344,10 +344,74 @@ static void test_no_accel(void)
     }
 }
 
+/* The root complex node's ATS Attribute (IORT E.b table 14) */
+static uint32_t rc_ats_attribute(const AcpiTables *t)
+{
+    uint32_t len;
+    const uint8_t *iort = find_table(t, "IORT", &len);
+    uint32_t nodes = rd32(iort + 36), off = rd32(iort + 40);
+
+    for (uint32_t i = 0; i < nodes; i++, off += node_length(iort + off)) {
+        if (iort[off] == IORT_ROOT_COMPLEX) {
+            return rd32(iort + off + 24);
+        }
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * QEMU on the host kernel model (tests/hostmodel) with an assigned device
+ * whose host SMMU has @profile: the root complex supports ATS exactly when
+ * the accel=on SMMU offers ATS to the guest.
+ */
+static uint32_t rc_ats_with_host(const char *profile, const char *opts)
+{
+    g_autofree char *bin = g_strdup(qtest_qemu_binary(NULL));
+    g_autofree char *dir = g_dir_make_tmp("smmuv3-acpi-XXXXXX", NULL);
+    g_autofree char *host = g_build_filename(dir, "host.conf", NULL);
+    g_autofree char *text = g_strdup_printf(
+        "[smmu smmu0]\nprofile = %s/profiles/%s.conf\n[device vfio0]\n"
+        "smmu = smmu0\nsid = 0x100\ngroup = 1\nbdf = 0000:01:00.0\n",
+        g_getenv("HOSTMODEL_DIR"), profile);
+    g_autofree char *prefix = g_strdup_printf(
+        "env LD_PRELOAD=%s HOSTMODEL_HOST=%s HOSTMODEL_PREOPEN=100=/dev/vfio/"
+        "devices/vfio0,101=/dev/iommu %s", g_getenv("HOSTMODEL_LIB"), host,
+        bin);
+    QTestState *qts;
+    AcpiTables t;
+    uint32_t ats;
+
+    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    g_setenv("QTEST_QEMU_BINARY", prefix, true);
+    qts = qtest_initf("-M virt,gic-version=3 -display none -nodefaults "
+                      "-object iommufd,id=i0,fd=101 "
+                      "-device arm-smmuv3,primary-bus=pcie.0,accel=on%s "
+                      "-device vfio-pci,id=d0,fd=100,iommufd=i0", opts);
+    g_setenv("QTEST_QEMU_BINARY", bin, true);
+    read_tables(qts, &t);
+    ats = rc_ats_attribute(&t);
+    g_free(t.blob);
+    qtest_quit(qts);
+    return ats;
+}
+
+static void test_rc_ats_follows_accel(void)
+{
+    if (!g_getenv("HOSTMODEL_LIB") || !g_getenv("HOSTMODEL_DIR")) {
+        g_test_skip("HOSTMODEL_LIB and HOSTMODEL_DIR are not set");
+        return;
+    }
+    g_assert_cmpuint(rc_ats_with_host("ats", ""), ==, 1);
+    g_assert_cmpuint(rc_ats_with_host("ats", ",ats=off"), ==, 0);
+    g_assert_cmpuint(rc_ats_with_host("grace", ""), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/arm-smmuv3-accel-acpi/rmr", test_accel_rmr);
+    qtest_add_func("/arm-smmuv3-accel-acpi/rc-ats-follows-accel",
+                   test_rc_ats_follows_accel);
     qtest_add_func("/arm-smmuv3-accel-acpi/rmr-pxb-only",
                    test_accel_rmr_pxb_only);
     qtest_add_func("/arm-smmuv3-accel-acpi/no-accel", test_no_accel);
