@@ -4,8 +4,9 @@
 # Build (or reuse) the end-to-end initramfs images:
 #   l2.cpio.gz  busybox, dma-check, init-l2.sh
 #   l1.cpio.gz  busybox, nest-check, dma-check, init-l1.sh, the static
-#               aarch64 qemu-system-aarch64 (stripped), and L2's kernel
-#               and l2.cpio.gz under /l2
+#               aarch64 qemu-system-aarch64 (stripped), and under /l2:
+#               L2's kernel, l2.cpio.gz and the UEFI firmware (Debian's
+#               AAVMF, qemu-efi-aarch64) for an ACPI boot of L2
 # busybox is bookworm's busybox-static:arm64, downloaded and extracted
 # (never installed); the test programs are cross-compiled here, static,
 # against the kernel's uapi headers.
@@ -22,7 +23,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${1:?usage: build-initramfs.sh CACHE_DIR KERNEL_DIR QEMU_AARCH64}
 kdir=${2:?}
 qemu=${3:?}
-recipe=1
+recipe=2
+firmware=/usr/share/AAVMF/AAVMF_CODE.fd
 cc=aarch64-linux-gnu-gcc
 cflags=(-std=gnu11 -O2 -Wall -Wextra -static -isystem "$kdir/include")
 common=(e2e-report.c iommufd-calls.c vfio-edu.c)
@@ -32,6 +34,7 @@ say() { echo "build-initramfs: $*" >&2; }
 
 [ -f "$kdir/Image" ] || die "no kernel in $kdir"
 [ -x "$qemu" ] || die "no QEMU binary $qemu"
+[ -f "$firmware" ] || die "no $firmware; run build-aux/setup.sh (qemu-efi-aarch64)"
 command -v $cc >/dev/null || die "$cc not found; run build-aux/setup.sh"
 
 base=$cache/e2e
@@ -48,6 +51,7 @@ key=$( {
     find "$kdir/include" -type f -name '*.h' -print0 | sort -z |
         xargs -0 cat | sha256sum
     sha256sum < "$qemu"
+    sha256sum < "$firmware"
 } | sha256sum | cut -c1-16)
 out=$base/initramfs/$key
 if [ -f "$out/l1.cpio.gz" ]; then
@@ -103,6 +107,7 @@ cp "$work/bin/nest-check" "$work/bin/dma-check" "$l1/bin/"
 aarch64-linux-gnu-strip -o "$l1/bin/qemu-system-aarch64" "$qemu"
 cp "$kdir/Image" "$l1/l2/Image"
 cp "$tmp/l2.cpio.gz" "$l1/l2/initrd.cpio.gz"
+cp "$firmware" "$l1/l2/AAVMF_CODE.fd"
 install -m 755 "$here/init-l1.sh" "$l1/init"
 mkcpio "$l1" "$tmp/l1.cpio.gz" 1
 

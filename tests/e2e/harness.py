@@ -14,6 +14,7 @@
 #
 # usage: harness.py --qemu L0_QEMU --kernel DIR --initramfs DIR
 #                   --run-dir DIR [--mode baseline|accel] [--timeout S]
+#                   [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace EV]...
 #                   [--summary] [--trace PATTERN]...
 
 import argparse
@@ -323,6 +324,14 @@ def main():
     ap.add_argument('--run-dir', required=True)
     ap.add_argument('--mode', choices=sorted(STAGES), default='baseline')
     ap.add_argument('--timeout', type=int, default=900)
+    ap.add_argument('--l2-boot', choices=['dt', 'acpi'],
+                    help='L2 from a device tree or UEFI + ACPI '
+                    '(default: dt for baseline, acpi for accel)')
+    ap.add_argument('--l2-timeout', type=int, default=240,
+                    help='seconds before L1 kills L2')
+    ap.add_argument('--l2-trace', action='append', default=[],
+                    help="trace events of L1's QEMU (the one running L2), "
+                    'on the console')
     ap.add_argument('--summary', action='store_true')
     ap.add_argument('--trace', action='append', default=[],
                     help='more L0 trace events (patterns), into l0.log')
@@ -331,8 +340,12 @@ def main():
     os.makedirs(args.run_dir, exist_ok=True)
     disk = os.path.join(args.run_dir, 'disk.img')
     disksum = make_disk(disk)
+    l2boot = args.l2_boot or ('acpi' if args.mode == 'accel' else 'dt')
     append = (f'console=ttyAMA0 panic=-1 rdinit=/init e2e.mode={args.mode} '
-              f'e2e.disksum={disksum}')
+              f'e2e.disksum={disksum} e2e.l2boot={l2boot} '
+              f'e2e.l2timeout={args.l2_timeout}')
+    if args.l2_trace:
+        append += ' e2e.l2trace=' + ','.join(args.l2_trace)
     argv = [args.qemu,
             '-M', 'virt,virtualization=on,gic-version=3,iommu=smmuv3',
             '-global', 'arm-smmuv3.stage=nested',
@@ -351,7 +364,8 @@ def main():
         f.write(' '.join(argv) + '\n')
 
     tap = Tap()
-    tap.comment(f'mode {args.mode}, run directory {args.run_dir}')
+    tap.comment(f'mode {args.mode}, L2 boot {l2boot}, run directory '
+                f'{args.run_dir}')
     status, lines, secs = run_l0(argv, os.path.join(args.run_dir,
                                                      'console.log'),
                                  args.timeout)

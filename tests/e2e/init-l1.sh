@@ -8,7 +8,9 @@
 # the console (see e2e-report.h); "E2E-STAGE name" lines mark progress.
 #
 # Kernel command line: e2e.mode=baseline|accel, e2e.disksum=SHA256 of the
-# disk's first MiB.
+# disk's first MiB, e2e.l2boot=dt|acpi (L2 from a device tree, or from
+# UEFI firmware with ACPI tables), e2e.l2timeout=SECONDS,
+# e2e.l2trace=EVENTS (trace events of L1's QEMU, comma-separated).
 #
 # L0's devices (tests/e2e/harness.py): 00:02.0 edu (nest-check, dma-check,
 # assigned to L2), 00:03.0 virtio-blk (read here, assigned to L2),
@@ -111,17 +113,30 @@ stage l2-start
 L2ARGS="-M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M
  -nodefaults -display none -serial stdio -no-reboot
  -kernel /l2/Image -initrd /l2/initrd.cpio.gz
- -object iommufd,id=iommufd0
- -device vfio-pci,host=$EDU,iommufd=iommufd0
- -device vfio-pci,host=$BLK,iommufd=iommufd0"
+ -object iommufd,id=iommufd0"
 L2APPEND="console=ttyAMA0 panic=-1 e2e.mode=$MODE e2e.disksum=$DISKSUM"
 if [ "$MODE" = accel ]; then
-    # the guest's SMMU driver messages are part of what is checked
+    # the vSMMU before the devices of its bus: they are placed behind it
+    # as they are created
     L2ARGS="$L2ARGS -device arm-smmuv3,primary-bus=pcie.0,accel=on"
+    # the guest's SMMU driver messages are part of what is checked
     L2APPEND="$L2APPEND iommu.strict=1"
 else
     L2APPEND="$L2APPEND quiet"
 fi
+L2ARGS="$L2ARGS -device vfio-pci,host=$EDU,iommufd=iommufd0
+ -device vfio-pci,host=$BLK,iommufd=iommufd0"
+L2BOOT=$(arg e2e.l2boot)
+L2APPEND="$L2APPEND e2e.l2boot=${L2BOOT:=dt}"
+if [ "$L2BOOT" = acpi ]; then
+    # UEFI (Debian's AAVMF) loads -kernel/-initrd and hands over ACPI
+    L2ARGS="$L2ARGS -bios /l2/AAVMF_CODE.fd"
+    L2APPEND="$L2APPEND acpi=force"
+fi
+# e2e.l2trace=PATTERN[,PATTERN...]: trace events of L1's QEMU (on the console)
+for t in $(arg e2e.l2trace | tr ',' ' '); do
+    L2ARGS="$L2ARGS -trace $t"
+done
 echo "# L2: qemu-system-aarch64 $(echo $L2ARGS)"
 echo none > /tmp/l2.status
 # L2 is killed after e2e.l2timeout seconds (default 240), so that a hung

@@ -4,6 +4,7 @@
 # /init of L2, the guest that L1 runs under its KVM with edu and virtio-blk
 # assigned through vfio-pci (iommufd).  Records as in init-l1.sh.
 #
+# e2e.l2boot=dt|acpi: how L1 booted it (device tree, or UEFI and ACPI).
 # e2e.mode=baseline: no vIOMMU; the devices are visible and virtio-blk
 # does DMA through L1's iommufd domain (L2 RAM mapped by L1's QEMU).
 # e2e.mode=accel: L1's QEMU adds -device arm-smmuv3,accel=on; L2's own
@@ -47,6 +48,9 @@ for d in /sys/bus/pci/devices/*; do
 done
 EDU=$(find_pci 0x1234 0x11e8)
 BLK=$(find_pci 0x1af4 0x1042)
+if [ -e /sys/firmware/acpi/tables/DSDT ]; then fw=acpi; else fw=dt; fi
+rec boot "L2 booted from the expected description (device tree or ACPI)" \
+    "$(arg e2e.l2boot)" $fw
 rec edu_visible "L2 sees the assigned edu (1234:11e8)" yes \
     "$(yesno test -n "$EDU")"
 rec blk_visible "L2 sees the assigned virtio-blk (1af4:1042)" yes \

@@ -7,6 +7,9 @@
 #
 # usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build]
 #               [--summary] [--timeout SECONDS] [--trace PATTERN]
+#               [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace EVENT]
+# --l2-trace adds a trace event of L1's QEMU (the accel device's, e.g.
+# 'smmuv3_accel*'), printed on the console.
 # --trace adds an L0 trace event (e.g. 'smmu_iotlb*') to l0.log.
 set -euo pipefail
 
@@ -28,7 +31,10 @@ while [ $# -gt 0 ]; do
     --summary) extra+=(--summary) ;;
     --timeout) extra+=(--timeout "${2:?}"); shift ;;
     --trace) extra+=(--trace "${2:?}"); shift ;;
-    *) echo "usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build] [--summary] [--timeout S] [--trace P]" >&2
+    --l2-boot) extra+=(--l2-boot "${2:?}"); shift ;;
+    --l2-timeout) extra+=(--l2-timeout "${2:?}"); shift ;;
+    --l2-trace) extra+=(--l2-trace "${2:?}"); shift ;;
+    *) echo "usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build] [--summary] [--timeout S] [--trace P] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
        exit 2 ;;
     esac
     shift
