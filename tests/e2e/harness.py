@@ -102,9 +102,13 @@ def run_l0(argv, console_path, timeout):
     """Run L0, stamp and store its output; returns (status, lines, secs)."""
     start = time.monotonic()
     lines = []
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    except OSError as e:
+        return f'not started ({e})', lines, 0.0
     buf = b''
     status = None
     with open(console_path, 'w', errors='replace') as con:
