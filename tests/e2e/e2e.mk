@@ -26,7 +26,7 @@ e2e_saved_goal := $(.DEFAULT_GOAL)
 
 # After the x86_64 build: one heavy build at a time.
 qemu-aarch64: tree | qemu
-	@build-aux/configure-qemu-cross.sh $(TREE) $(CROSS_BUILD) $(CACHE_DIR) \
+	@$(TOP)/build-aux/configure-qemu-cross.sh $(TREE) $(CROSS_BUILD) $(CACHE_DIR) \
 		$(DEBUG_INFO) "$(EXTRA_QEMU_ARGS)"
 	@ninja -C $(CROSS_BUILD) -j$(E2E_JOBS) qemu-system-aarch64
 
