@@ -88,3 +88,6 @@ clean:
 
 distclean: clean
 	rm -rf $(TREE) config.mk
+
+# The real-kernel end-to-end tests (tests/e2e/README.md)
+-include tests/e2e/e2e.mk
