@@ -128,6 +128,26 @@ static const char *cmd_illegal(SMMUv3State *s, const uint64_t c[2])
     return NULL;
 }
 
+/* Commands naming a StreamID reach the host only for a vDEVICE's vSID */
+static bool host_knows_sid(SMMUv3Accel *a, const uint64_t c[2])
+{
+    uint8_t op = c[0] & CMD0_OPCODE;
+    uint32_t sid = extract64(c[0], 32, 32);
+    SMMUv3AccelDevice *dev;
+
+    if (op != SMMU_CMD_CFGI_CD && op != SMMU_CMD_CFGI_CD_ALL &&
+        op != SMMU_CMD_ATC_INV) {
+        return true;
+    }
+    QLIST_FOREACH(dev, &a->devices, next) {
+        if (dev->vdevice_id && dev->vsid == sid) {
+            return true;
+        }
+    }
+    trace_smmuv3_accel_cmd_local(c[0], sid);
+    return false;
+}
+
 static bool host_invalidate(SMMUv3Accel *a, uint64_t (*cmds)[2], uint32_t n,
                             uint32_t *done)
 {
@@ -227,8 +247,12 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
         *err = SMMU_CERROR_ILL;
         return false;
     }
-    if (!a->viommu_id) {
-        /* No host device yet: nothing cached on the host to invalidate */
+    if (!a->viommu_id || !host_knows_sid(a, c)) {
+        /*
+         * Nothing the host caches for it: no host device yet, or a stream
+         * with no vDEVICE (a guest writes CDs and sends CFGI_CD before the
+         * STE that uses them; the host would refuse the unknown vSID).
+         */
         return true;
     }
     if (a->batch.len == a->batch.cap && !flush(a, err)) {

@@ -150,6 +150,9 @@ static void hm_fd_forget(int fd)
 
 int hm_fail_check(const char *name)
 {
+    int err = 0;
+
+    /* Every rule counts every call of its ioctl, from when it was set */
     for (unsigned i = 0; i < sizeof(hm.fail) / sizeof(hm.fail[0]); i++) {
         HmFailRule *r = &hm.fail[i];
 
@@ -158,10 +161,10 @@ int hm_fail_check(const char *name)
         }
         if (--r->remaining == 0) {
             r->active = 0;
-            return r->err;
+            err = err ? err : r->err;
         }
     }
-    return 0;
+    return err;
 }
 
 void hm_stat(const char *name, bool error)

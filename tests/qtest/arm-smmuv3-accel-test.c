@@ -466,11 +466,18 @@ static void test_host_failure_at_exact_command(void)
     cfgi_ste(&a, DEV_SID);
     hm_client_clear_cmds(a.hm, "smmu0");
 
+    /*
+     * The host refuses the batch, then the batch replayed, then the third
+     * command alone: a persistent failure of command 2 (the kernel's
+     * entry_num is left as given, counting the whole batch).
+     */
+    hm_client_fail_nth(a.hm, "IOMMU_HWPT_INVALIDATE", 1, EIO);
+    hm_client_fail_nth(a.hm, "IOMMU_HWPT_INVALIDATE", 2, EIO);
+    hm_client_fail_nth(a.hm, "IOMMU_HWPT_INVALIDATE", 5, EIO);
     first = a.prod;
     queue_cmd(&a, OP_TLBI_NH_ALL, 0);
     queue_cmd(&a, OP_TLBI_NH_ASID | 3ULL << 48, 0);
-    /* CFGI_CD of a StreamID with no vDEVICE: the host refuses it */
-    queue_cmd(&a, OP_CFGI_CD | 0x77ULL << 32, 1);
+    queue_cmd(&a, OP_CFGI_CD | (uint64_t)DEV_SID << 32, 1);
     queue_cmd(&a, OP_TLBI_NH_ALL, 0);
     queue_cmd(&a, OP_CMD_SYNC, 0);
     kick(&a);
@@ -480,14 +487,68 @@ static void test_host_failure_at_exact_command(void)
     g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ILL);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_GERROR), GERROR, CMDQ_ERR), ==, 1);
 
-    /* Everything before the failing command reached the host */
+    /* Exactly what precedes the failing command reached the host */
     n = host_cmds(&a, cmds, ARRAY_SIZE(cmds));
-    g_assert_cmpint(n, >=, 2);
-    for (long i = 0; i < n; i++) {
-        g_assert_cmphex(cmds[i][0] & 0xff, !=, OP_CFGI_CD);
+    g_assert_cmpint(n, ==, 4);
+    g_assert_cmphex(cmds[0][0] & 0xff, ==, OP_TLBI_NH_ALL);
+    g_assert_cmphex(cmds[1][0] & 0xff, ==, OP_CMD_SYNC);
+    g_assert_cmphex(cmds[2][0] & 0xff, ==, OP_TLBI_NH_ASID);
+    g_assert_cmphex(cmds[3][0] & 0xff, ==, OP_CMD_SYNC);
+    accel_stop(&a);
+}
+
+static void test_transient_host_failure_invisible(void)
+{
+    Accel a;
+    uint64_t cmds[16][2];
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
     }
-    g_assert_true((cmds[n - 2][0] & 0xff) == OP_TLBI_NH_ASID ||
-                  (cmds[n - 1][0] & 0xff) == OP_TLBI_NH_ASID);
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    hm_client_clear_cmds(a.hm, "smmu0");
+    /* One refusal, then the replay goes through: the guest sees nothing */
+    hm_client_fail_nth(a.hm, "IOMMU_HWPT_INVALIDATE", 1, EIO);
+    queue_cmd(&a, OP_TLBI_NH_ALL, 0);
+    queue_cmd(&a, OP_TLBI_NH_ASID | 3ULL << 48, 0);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+    g_assert_cmpuint(rd(&a, A_GERROR), ==, 0);
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 3);
+    accel_stop(&a);
+}
+
+static void test_cfgi_cd_before_ste_stays_local(void)
+{
+    Accel a;
+    uint64_t cmds[16][2];
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    hm_client_clear_cmds(a.hm, "smmu0");
+    /*
+     * A driver writes a CD and sends CFGI_CD before the STE that uses it:
+     * a stream with no vDEVICE (here 0x77, an emulated device's, say) has
+     * nothing cached on the host, which would refuse the unknown vSID.
+     * The assigned device's stream has one (enabling the SMMU gave it an
+     * invalid STE), so its CFGI_CD goes.
+     */
+    queue_cmd(&a, OP_CFGI_CD | 0x77ULL << 32, 1);
+    queue_cmd(&a, OP_CFGI_CD | (uint64_t)DEV_SID << 32, 1);
+    queue_cmd(&a, OP_TLBI_NH_ALL, 0);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+    g_assert_cmpuint(rd(&a, A_GERROR), ==, 0);
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 3);
+    g_assert_cmphex(cmds[0][0] & 0xff, ==, OP_CFGI_CD);
+    g_assert_cmphex(cmds[0][0] >> 32, ==, 0x100);
+    g_assert_cmphex(cmds[1][0] & 0xff, ==, OP_TLBI_NH_ALL);
     accel_stop(&a);
 }
 
@@ -1076,6 +1137,10 @@ int main(int argc, char **argv)
                    test_invalidations_one_ordered_batch);
     qtest_add_func("/arm-smmuv3-accel/cmdq/host-failure-exact-command",
                    test_host_failure_at_exact_command);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/transient-host-failure-invisible",
+                   test_transient_host_failure_invisible);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/cfgi-cd-before-ste-stays-local",
+                   test_cfgi_cd_before_ste_stays_local);
     qtest_add_func("/arm-smmuv3-accel/cmdq/malformed-no-host-call",
                    test_malformed_command_no_host_call);
     qtest_add_func("/arm-smmuv3-accel/idr/baseline-without-device",
