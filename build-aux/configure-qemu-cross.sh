@@ -59,25 +59,17 @@ if command -v ccache >/dev/null; then
 fi
 exec /usr/bin/${prefix}gcc -B$libdir/ \"\$@\""
 
+# shellcheck source=build-aux/qemu-config-args.sh
+. "$here/qemu-config-args.sh"
 args=(
+    "${qemu_common_args[@]}"
     --cross-prefix=$prefix
     --cc="$wrap/${prefix}gcc"
-    --target-list=aarch64-softmmu
-    --with-devices-aarch64=smmuv3-accel
-    --python=/usr/bin/python3
-    --without-default-features
     --static
     --disable-pie
     --enable-kvm
-    --enable-fdt=system
-    --enable-trace-backends=log
-    --disable-docs
-    --disable-rust
-    --disable-install-blobs
-    --disable-werror
     --extra-cflags=-I$sysroot/usr/include
 )
-[ "$debug" = yes ] || args+=(--disable-debug-info)
 # shellcheck disable=SC2206
 [ -z "$extra" ] || args+=($extra)
 

@@ -13,19 +13,9 @@ mkdir -p "${2:?}"; build=$(cd "$2" && pwd)
 debug=${3:?}
 extra=${4:-}
 
-args=(
-    --target-list=aarch64-softmmu
-    --with-devices-aarch64=smmuv3-accel
-    --python=/usr/bin/python3
-    --without-default-features
-    --enable-fdt=system
-    --enable-trace-backends=log
-    --disable-docs
-    --disable-rust
-    --disable-install-blobs
-    --disable-werror
-)
-[ "$debug" = yes ] || args+=(--disable-debug-info)
+# shellcheck source=build-aux/qemu-config-args.sh
+. "$(dirname "$0")/qemu-config-args.sh"
+args=("${qemu_common_args[@]}")
 # shellcheck disable=SC2206
 [ -z "$extra" ] || args+=($extra)
 

@@ -15,6 +15,7 @@
 #include "libqtest.h"
 #include "qemu/bswap.h"
 #include "libqos/fw_cfg.h"
+#include "arm-smmuv3-accel-model.h"
 
 #define VIRT_FW_CFG_BASE        0x09020000
 
@@ -368,11 +369,7 @@ static uint32_t rc_ats_with_host(const char *profile, const char *opts)
 {
     g_autofree char *bin = g_strdup(qtest_qemu_binary(NULL));
     g_autofree char *dir = g_dir_make_tmp("smmuv3-acpi-XXXXXX", NULL);
-    g_autofree char *host = g_build_filename(dir, "host.conf", NULL);
-    g_autofree char *text = g_strdup_printf(
-        "[smmu smmu0]\nprofile = %s/profiles/%s.conf\n[device vfio0]\n"
-        "smmu = smmu0\nsid = 0x100\ngroup = 1\nbdf = 0000:01:00.0\n",
-        g_getenv("HOSTMODEL_DIR"), profile);
+    g_autofree char *host = model_one_device_host(dir, profile);
     g_autofree char *prefix = g_strdup_printf(
         "env LD_PRELOAD=%s HOSTMODEL_HOST=%s HOSTMODEL_PREOPEN=100=/dev/vfio/"
         "devices/vfio0,101=/dev/iommu %s", g_getenv("HOSTMODEL_LIB"), host,
@@ -381,7 +378,6 @@ static uint32_t rc_ats_with_host(const char *profile, const char *opts)
     AcpiTables t;
     uint32_t ats;
 
-    g_assert_true(g_file_set_contents(host, text, -1, NULL));
     g_setenv("QTEST_QEMU_BINARY", prefix, true);
     qts = qtest_initf("-M virt,gic-version=3 -display none -nodefaults "
                       "-object iommufd,id=i0,fd=101 "

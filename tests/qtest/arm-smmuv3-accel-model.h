@@ -28,6 +28,23 @@ static inline bool model_available(void)
     return true;
 }
 
+/*
+ * A host description in @dir: one SMMU of @profile (tests/hostmodel/
+ * profiles) and one device, vfio0, behind it.
+ */
+static inline char *model_one_device_host(const char *dir,
+                                          const char *profile)
+{
+    char *path = g_build_filename(dir, "host.conf", NULL);
+    g_autofree char *text = g_strdup_printf(
+        "[smmu smmu0]\nprofile = %s/profiles/%s.conf\n"
+        "[device vfio0]\nsmmu = smmu0\nsid = 0x100\ngroup = 1\n"
+        "bdf = 0000:01:00.0\n", g_getenv("HOSTMODEL_DIR"), profile);
+
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
 /* A fake sysfs directory for host device @cdev (vfioN) in iommu @group */
 static inline char *model_sysfsdev(ModelQemu *m, const char *bdf,
                                    const char *cdev, int group)

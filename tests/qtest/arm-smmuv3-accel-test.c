@@ -14,23 +14,9 @@
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
-#include "hw/registerfields.h"
 #include "arm-smmuv3-qtest.h"
-#include "../hostmodel/hostmodel-client.h"
+#include "arm-smmuv3-accel-model.h"
 
-REG32(IDR0, 0x0)
-    FIELD(IDR0, S2P,         0, 1)
-    FIELD(IDR0, S1P,         1, 1)
-    FIELD(IDR0, ATS,        10, 1)
-    FIELD(IDR0, ASID16,     12, 1)
-    FIELD(IDR0, CD2L,       19, 1)
-REG32(IDR1, 0x4)
-    FIELD(IDR1, SSIDSIZE,    6, 5)
-REG32(IDR3, 0xc)
-    FIELD(IDR3, RIL,        10, 1)
-REG32(IDR5, 0x14)
-    FIELD(IDR5, OAS,         0, 3)
-    FIELD(IDR5, GRAN16K,     5, 1)
 REG32(CR0, 0x20)
 REG32(GBPA, 0x44)
     FIELD(GBPA, ABORT,      20, 1)
@@ -86,23 +72,10 @@ static const char *hostmodel_lib(void)
     return g_getenv("HOSTMODEL_LIB");
 }
 
-/* A host with one SMMU of @profile and one device on it */
-static char *write_host(const char *dir, const char *profile)
-{
-    char *path = g_build_filename(dir, "host.conf", NULL);
-    g_autofree char *text = g_strdup_printf(
-        "[smmu smmu0]\nprofile = %s/profiles/%s.conf\n"
-        "[device vfio0]\nsmmu = smmu0\nsid = 0x100\ngroup = 1\n"
-        "bdf = 0000:01:00.0\n", g_getenv("HOSTMODEL_DIR"), profile);
-
-    g_assert_true(g_file_set_contents(path, text, -1, NULL));
-    return path;
-}
-
 /* The QEMU command prefix that runs it on the model */
 static char *model_prefix(Accel *a, const char *profile)
 {
-    g_autofree char *host = write_host(a->dir, profile);
+    g_autofree char *host = model_one_device_host(a->dir, profile);
 
     a->report = g_build_filename(a->dir, "report.jsonl", NULL);
     return g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s "
@@ -242,47 +215,39 @@ static long host_cmds(Accel *a, uint64_t (*cmds)[2], size_t max)
     return n;
 }
 
-static void test_idr_grace(void)
-{
-    Accel a;
-    uint32_t idr0, idr1, idr3, idr5;
+/* What the guest must see with a host SMMU of each profile */
+typedef struct ProfileIdrs {
+    const char *profile;
+    unsigned asid16, ssidsize, ril, oas, gran16k;
+} ProfileIdrs;
 
-    if (!accel_start(&a, "grace", "")) {
+static const ProfileIdrs profile_idrs[] = {
+    /* What the host has comes through */
+    { "grace", .asid16 = 1, .ssidsize = 20, .ril = 1, .oas = 5, .gran16k = 1 },
+    /* Never more than the host: 8-bit ASIDs, no RIL, no 16K, 44 bits */
+    { "small", .asid16 = 0, .ssidsize = 10, .ril = 0, .oas = 4, .gran16k = 0 },
+};
+
+static void test_idr_profile(gconstpointer data)
+{
+    const ProfileIdrs *p = data;
+    Accel a;
+    uint32_t idr0;
+
+    if (!accel_start(&a, p->profile, "")) {
         return;
     }
     idr0 = rd(&a, A_IDR0);
-    idr1 = rd(&a, A_IDR1);
-    idr3 = rd(&a, A_IDR3);
-    idr5 = rd(&a, A_IDR5);
-    /* Stage 1 only; what the host has comes through */
+    /* Stage 1 only, whatever the host */
     g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S1P), ==, 1);
     g_assert_cmpuint(FIELD_EX32(idr0, IDR0, S2P), ==, 0);
-    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, ASID16), ==, 1);
-    g_assert_cmpuint(FIELD_EX32(idr1, IDR1, SSIDSIZE), ==, 20);
-    g_assert_cmpuint(FIELD_EX32(idr3, IDR3, RIL), ==, 1);
-    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, OAS), ==, 5);
-    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, GRAN16K), ==, 1);
-    accel_stop(&a);
-}
-
-static void test_idr_small_host_masks(void)
-{
-    Accel a;
-    uint32_t idr0, idr1, idr3, idr5;
-
-    if (!accel_start(&a, "small", "")) {
-        return;
-    }
-    idr0 = rd(&a, A_IDR0);
-    idr1 = rd(&a, A_IDR1);
-    idr3 = rd(&a, A_IDR3);
-    idr5 = rd(&a, A_IDR5);
-    /* Never more than the host: 8-bit ASIDs, no RIL, no 16K, 44 bits */
-    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, ASID16), ==, 0);
-    g_assert_cmpuint(FIELD_EX32(idr1, IDR1, SSIDSIZE), ==, 10);
-    g_assert_cmpuint(FIELD_EX32(idr3, IDR3, RIL), ==, 0);
-    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, OAS), ==, 4);
-    g_assert_cmpuint(FIELD_EX32(idr5, IDR5, GRAN16K), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(idr0, IDR0, ASID16), ==, p->asid16);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR1), IDR1, SSIDSIZE), ==,
+                     p->ssidsize);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, RIL), ==, p->ril);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, p->oas);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, GRAN16K), ==,
+                     p->gran16k);
     accel_stop(&a);
 }
 
@@ -1116,9 +1081,12 @@ static void test_msi_translated_through_guest_s1(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    qtest_add_func("/arm-smmuv3-accel/idr/grace", test_idr_grace);
-    qtest_add_func("/arm-smmuv3-accel/idr/small-host-masks",
-                   test_idr_small_host_masks);
+    for (int i = 0; i < ARRAY_SIZE(profile_idrs); i++) {
+        g_autofree char *path = g_strdup_printf("/arm-smmuv3-accel/idr/%s",
+                                                profile_idrs[i].profile);
+
+        qtest_add_data_func(path, &profile_idrs[i], test_idr_profile);
+    }
     qtest_add_func("/arm-smmuv3-accel/idr/properties-cap",
                    test_idr_properties_cap);
     qtest_add_func("/arm-smmuv3-accel/idr/property-host-cannot-honour",

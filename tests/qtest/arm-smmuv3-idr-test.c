@@ -8,30 +8,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "arm-smmuv3-qtest.h"
-#include "hw/registerfields.h"
 
-REG32(IDR0, 0x0)
-    FIELD(IDR0, S2P,         0, 1)
-    FIELD(IDR0, S1P,         1, 1)
-    FIELD(IDR0, TTF,         2, 2)
-    FIELD(IDR0, COHACC,      4, 1)
-    FIELD(IDR0, ASID16,     12, 1)
-    FIELD(IDR0, VMID16,     18, 1)
-    FIELD(IDR0, TTENDIAN,   21, 2)
-    FIELD(IDR0, STALL_MODEL, 24, 2)
-    FIELD(IDR0, TERM_MODEL, 26, 1)
-    FIELD(IDR0, STLEVEL,    27, 2)
-REG32(IDR1, 0x4)
-    FIELD(IDR1, SIDSIZE,     0, 6)
-    FIELD(IDR1, SSIDSIZE,    6, 5)
-REG32(IDR3, 0xc)
-    FIELD(IDR3, FWB,         8, 1)
-REG32(IDR5, 0x14)
-    FIELD(IDR5, OAS,         0, 3)
-    FIELD(IDR5, GRAN4K,      4, 1)
-    FIELD(IDR5, GRAN16K,     5, 1)
-    FIELD(IDR5, GRAN64K,     6, 1)
-REG32(AIDR, 0x1c)
 
 static QTestState *start_virt(const char *smmu_opts)
 {

@@ -8,6 +8,34 @@
 #define ARM_SMMUV3_QTEST_H
 
 #include "libqtest.h"
+#include "hw/registerfields.h"
+
+/* The SMMUv3 registers and ID fields the tests read (SMMUv3 architecture) */
+REG32(IDR0, 0x0)
+    FIELD(IDR0, S2P,         0, 1)
+    FIELD(IDR0, S1P,         1, 1)
+    FIELD(IDR0, TTF,         2, 2)
+    FIELD(IDR0, COHACC,      4, 1)
+    FIELD(IDR0, ATS,        10, 1)
+    FIELD(IDR0, ASID16,     12, 1)
+    FIELD(IDR0, VMID16,     18, 1)
+    FIELD(IDR0, CD2L,       19, 1)
+    FIELD(IDR0, TTENDIAN,   21, 2)
+    FIELD(IDR0, STALL_MODEL, 24, 2)
+    FIELD(IDR0, TERM_MODEL, 26, 1)
+    FIELD(IDR0, STLEVEL,    27, 2)
+REG32(IDR1, 0x4)
+    FIELD(IDR1, SIDSIZE,     0, 6)
+    FIELD(IDR1, SSIDSIZE,    6, 5)
+REG32(IDR3, 0xc)
+    FIELD(IDR3, FWB,         8, 1)
+    FIELD(IDR3, RIL,        10, 1)
+REG32(IDR5, 0x14)
+    FIELD(IDR5, OAS,         0, 3)
+    FIELD(IDR5, GRAN4K,      4, 1)
+    FIELD(IDR5, GRAN16K,     5, 1)
+    FIELD(IDR5, GRAN64K,     6, 1)
+REG32(AIDR, 0x1c)
 
 /*
  * The MMIO base of the first arm-smmuv3, from "info mtree": a device
