@@ -5,9 +5,12 @@
 #
 #   make                 build build/qemu-system-aarch64
 #   make check           build, lint and run every test; last line "N passed, N failed"
-#   make demo            boot -M virt with an arm-smmuv3 and show the guest probing it
+#   make demo            the whole stack: an emulated ARM host runs our QEMU with
+#                        accel=on for a Linux guest doing DMA; prints a summary
 #   make lint            checkpatch.pl on our files and patches
-#   make bench           accel invalidation forwarding: batched vs per command
+#   make bench           benchmarks: bench-model (invalidation forwarding against
+#                        the host model) and bench-e2e (real kernels: L2 I/O and
+#                        unmap latency under each vIOMMU, batched vs per command)
 #   make export-patches  write the tree's commits back into patches/
 #   make setup           install the Debian packages (run by .ci/run)
 
@@ -40,7 +43,8 @@ TEST_TARGETS := tests/qtest/arm-smmuv3-idr-test \
                 pc-bios/edk2-aarch64-code.fd pc-bios/edk2-arm-vars.fd
 QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
 
-.PHONY: all setup tree qemu check lint bench export-patches demo clean distclean FORCE
+.PHONY: all setup tree qemu check lint bench bench-model export-patches demo clean \
+	distclean FORCE
 
 all: qemu
 
@@ -69,7 +73,9 @@ check: $(BUILD)/build.ninja
 lint: tree
 	@build-aux/lint.sh $(TREE)
 
-bench: $(BUILD)/build.ninja
+bench: bench-model bench-e2e
+
+bench-model: $(BUILD)/build.ninja
 	@$(NINJA) qemu-system-aarch64 tests/qtest/arm-smmuv3-accel-bench
 	@$(MAKE) --no-print-directory hostmodel
 	@HOSTMODEL_LIB=$(BUILD)/hostmodel/libhostmodel.so \
@@ -80,8 +86,9 @@ bench: $(BUILD)/build.ninja
 export-patches:
 	@build-aux/export-patches.sh $(TREE)
 
-demo: qemu
-	@build-aux/demo.sh $(BUILD) $(CACHE_DIR)
+# Builds what is missing (make e2e-artifacts, with progress), then runs it.
+demo:
+	@tests/e2e/run.sh --mode accel --summary
 
 clean:
 	rm -rf $(BUILD)

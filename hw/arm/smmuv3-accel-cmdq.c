@@ -255,6 +255,10 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
          */
         return true;
     }
+    if (!s->accel_forward) {
+        trace_smmuv3_accel_cmd_dropped(c[0]);
+        return true;
+    }
     if (a->batch.len == a->batch.cap && !flush(a, err)) {
         return false;
     }

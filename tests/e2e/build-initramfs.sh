@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Build (or reuse) the end-to-end initramfs images:
-#   l2.cpio.gz  busybox, dma-check, init-l2.sh
+#   l2.cpio.gz  busybox, dma-check, io-bench, inval-bench, init-l2.sh
 #   l1.cpio.gz  busybox, nest-check, dma-check, init-l1.sh, the static
 #               aarch64 qemu-system-aarch64 (stripped), and under /l2:
 #               L2's kernel, l2.cpio.gz and the UEFI firmware (Debian's
@@ -80,7 +80,10 @@ mkdir -p "$work/bin"
 (cd "$here" &&
  $cc "${cflags[@]}" -o "$work/bin/nest-check" nest-check.c smmu-s1.c \
      vevent.c "${common[@]}" &&
- $cc "${cflags[@]}" -o "$work/bin/dma-check" dma-check.c "${common[@]}") ||
+ $cc "${cflags[@]}" -o "$work/bin/dma-check" dma-check.c "${common[@]}" &&
+ $cc "${cflags[@]}" -o "$work/bin/io-bench" io-bench.c e2e-report.c &&
+ $cc "${cflags[@]}" -o "$work/bin/inval-bench" inval-bench.c \
+     "${common[@]}") ||
     die "the test programs do not compile"
 
 mkcpio() {   # mkcpio DIR OUT LEVEL
@@ -92,7 +95,8 @@ mkcpio() {   # mkcpio DIR OUT LEVEL
 l2=$work/l2
 mkdir -p "$l2/bin" "$l2/dev" "$l2/proc" "$l2/sys" "$l2/tmp"
 cp "$bb" "$l2/bin/busybox"
-cp "$work/bin/dma-check" "$l2/bin/"
+cp "$work/bin/dma-check" "$work/bin/io-bench" "$work/bin/inval-bench" \
+    "$l2/bin/"
 install -m 755 "$here/init-l2.sh" "$l2/init"
 tmp=$out.tmp
 rm -rf "$tmp"

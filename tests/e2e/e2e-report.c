@@ -20,6 +20,7 @@ static char rec[REC_MAX];
 static size_t rec_len;
 static bool in_open, out_open;
 static unsigned failures;
+static const char *todo;
 
 static void rec_add(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -191,11 +192,21 @@ void rep_end(const char *expect, const char *got, int err)
     rec_add_str(expect);
     rec_add(",\"got\":");
     rec_add_str(got);
-    rec_add(",\"errno\":%d}\n", err);
-    if (strcmp(expect, "*") && strcmp(expect, got)) {
+    rec_add(",\"errno\":%d", err);
+    if (todo) {
+        rec_add(",\"todo\":");
+        rec_add_str(todo);
+    } else if (strcmp(expect, "*") && strcmp(expect, got)) {
         failures++;
     }
+    rec_add("}\n");
+    todo = NULL;
     fputs(rec, stdout);
+}
+
+void rep_todo(const char *reason)
+{
+    todo = reason;
 }
 
 void rep_end_rc(const char *expect, int rc, int err)

@@ -11,9 +11,11 @@
  * "step" is a stable identifier (the same sequence run against the host
  * model gives comparable records), "what" says in words what is checked,
  * "expect" and "got" are "ok", an errno name ("EIO") or a value; the
- * harness (tests/e2e/verdicts.py) turns each record into one TAP line,
+ * harness (tests/e2e/harness.py) turns each record into one TAP line,
  * ok when "got" equals "expect".  "expect" may be "*" for a fact that is
- * recorded but not judged.  Free-form lines start with "# ".
+ * recorded but not judged.  A record may carry "todo": the reason the
+ * check cannot pass yet (TAP's TODO: shown, not counted as a failure).
+ * Free-form lines start with "# ".
  */
 
 #ifndef E2E_REPORT_H
@@ -40,6 +42,13 @@ void rep_out_hexv(const char *key, const uint64_t *val, unsigned n);
 void rep_out_u32v(const char *key, const uint32_t *val, unsigned n);
 /* Ends the record: expect and got are strings, err the errno (0: none). */
 void rep_end(const char *expect, const char *got, int err);
+
+/*
+ * The next record checks something known not to work yet, for REASON (a
+ * static string): it is reported with that reason and not counted as a
+ * failure.
+ */
+void rep_todo(const char *reason);
 
 /* For an ioctl-like call: got is "ok" when rc == 0, else errno's name. */
 void rep_end_rc(const char *expect, int rc, int err);

@@ -7,7 +7,8 @@
 # KVM with devices assigned, and powers off.  Results are E2E records on
 # the console (see e2e-report.h); "E2E-STAGE name" lines mark progress.
 #
-# Kernel command line: e2e.mode=baseline|accel, e2e.disksum=SHA256 of the
+# Kernel command line: e2e.mode=baseline|accel|stale|bench (what L2 runs
+# with, see init-l2.sh and run_l2 below), e2e.disksum=SHA256 of the
 # disk's first MiB, e2e.l2boot=dt|acpi (L2 from a device tree, or from
 # UEFI firmware with ACPI tables), e2e.l2timeout=SECONDS,
 # e2e.l2trace=EVENTS (trace events of L1's QEMU, comma-separated).
@@ -109,47 +110,128 @@ stage dma
 rec dma_exit "dma-check exit status" 0 $?
 
 # --- L2 under L1's KVM with edu and virtio-blk assigned --------------------
-stage l2-start
-L2ARGS="-M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M
- -nodefaults -display none -serial stdio -no-reboot
- -kernel /l2/Image -initrd /l2/initrd.cpio.gz
- -object iommufd,id=iommufd0"
-L2APPEND="console=ttyAMA0 panic=-1 e2e.mode=$MODE e2e.disksum=$DISKSUM"
-if [ "$MODE" = accel ]; then
-    # the vSMMU before the devices of its bus: they are placed behind it
-    # as they are created
-    L2ARGS="$L2ARGS -device arm-smmuv3,primary-bus=pcie.0,accel=on"
-    # the guest's SMMU driver messages are part of what is checked
-    L2APPEND="$L2APPEND iommu.strict=1"
-else
-    L2APPEND="$L2APPEND quiet"
-fi
-L2ARGS="$L2ARGS -device vfio-pci,host=$EDU,iommufd=iommufd0
- -device vfio-pci,host=$BLK,iommufd=iommufd0"
 L2BOOT=$(arg e2e.l2boot)
-L2APPEND="$L2APPEND e2e.l2boot=${L2BOOT:=dt}"
-if [ "$L2BOOT" = acpi ]; then
-    # UEFI (Debian's AAVMF) loads -kernel/-initrd and hands over ACPI
-    L2ARGS="$L2ARGS -bios /l2/AAVMF_CODE.fd"
-    L2APPEND="$L2APPEND acpi=force"
-fi
-# e2e.l2trace=PATTERN[,PATTERN...]: trace events of L1's QEMU (on the console)
-for t in $(arg e2e.l2trace | tr ',' ' '); do
-    L2ARGS="$L2ARGS -trace $t"
-done
-echo "# L2: qemu-system-aarch64 $(echo $L2ARGS)"
-echo none > /tmp/l2.status
+L2BOOT=${L2BOOT:-dt}
 # L2 is killed after e2e.l2timeout seconds (default 240), so that a hung
 # L2 still leaves L1's checks after it and a clean L0 exit.
 L2TIMEOUT=$(arg e2e.l2timeout)
-(
-    timeout -s KILL "${L2TIMEOUT:-240}" \
-        /bin/qemu-system-aarch64 $L2ARGS -append "$L2APPEND" < /dev/null
-    echo $? > /tmp/l2.status
-) 2>&1 | sed 's/^/[L2] /'
+
+# qmp_at_shutdown LABEL: waits for L2's SHUTDOWN, prints the vSMMU's state
+# as "E2E-QMP LABEL <reply>", and quits L2's QEMU; prints the reply of the
+# query l2_console sends while L2 runs as "E2E-QMP LABEL-live <reply>".
+# Opened read-write, the pipes never block, even when that QEMU does not
+# start; killed after it.
+qmp_at_shutdown() {
+    exec 3<> /tmp/qmp.in 4<> /tmp/qmp.out
+    echo '{"execute":"qmp_capabilities"}' >&3
+    while read -r line <&4; do
+        case "$line" in
+        *'"SHUTDOWN"'*)
+            echo '{"execute":"query-smmuv3-accel","id":"state"}' >&3 ;;
+        *'"id": "live"'*)
+            echo "E2E-QMP $1-live $line" ;;
+        *'"id": "state"'*)
+            echo "E2E-QMP $1 $line"
+            echo '{"execute":"quit"}' >&3 ;;
+        esac
+    done
+}
+
+# l2_console: L2's console, each line prefixed; when L2 says it is at stage
+# "live" (its devices in use, the vSMMU's state worth reading), asks for
+# that state through QMP (with the vSMMU only: qmp_at_shutdown reads it).
+l2_console() {
+    while IFS= read -r line; do
+        echo "[L2] $line"
+        case "$line" in
+        "E2E-STAGE live "*)
+            [ -p /tmp/qmp.in ] &&
+                echo '{"execute":"query-smmuv3-accel","id":"live"}' \
+                    > /tmp/qmp.in ;;
+        esac
+    done
+}
+
+# run_l2 L2MODE VIOMMU [APPEND]: one L2 boot.  VIOMMU: none, virtio-iommu,
+# or the options of an accel vSMMU (",x-..."; "" for the defaults).
+run_l2() {
+    l2mode=$1 viommu=$2 label=$1
+    case $3 in e2e.bench=*) label=${3#e2e.bench=} ;; esac
+    args="-M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M
+ -nodefaults -display none -serial stdio -no-reboot
+ -kernel /l2/Image -initrd /l2/initrd.cpio.gz
+ -object iommufd,id=iommufd0"
+    append="console=ttyAMA0 panic=-1 e2e.mode=$l2mode e2e.disksum=$DISKSUM"
+    append="$append e2e.l2boot=$L2BOOT $3"
+    # a vIOMMU before the devices of its bus: they are placed behind it as
+    # they are created.  With the vSMMU, L2's power-off stops its QEMU
+    # instead of ending it, so that its state can be read before 'quit'.
+    case $viommu in
+    none)
+        append="$append quiet" ;;
+    virtio-iommu)
+        args="$args -device virtio-iommu-pci"
+        append="$append iommu.strict=1" ;;
+    *)
+        mkfifo /tmp/qmp.in /tmp/qmp.out
+        args="$args -device arm-smmuv3,primary-bus=pcie.0,accel=on,id=vsmmu0$viommu
+ -no-shutdown -qmp pipe:/tmp/qmp"
+        append="$append iommu.strict=1" ;;
+    esac
+    args="$args -device vfio-pci,host=$EDU,iommufd=iommufd0,id=edu"
+    # stale: no kernel driver in L2 would survive stale translations, and
+    # the check is dma-check's alone
+    [ "$l2mode" = stale ] ||
+        args="$args -device vfio-pci,host=$BLK,iommufd=iommufd0,id=blk"
+    if [ "$L2BOOT" = acpi ]; then
+        # UEFI (Debian's AAVMF) loads -kernel/-initrd and hands over ACPI
+        args="$args -bios /l2/AAVMF_CODE.fd"
+        append="$append acpi=force"
+    fi
+    # e2e.l2trace=PATTERN[,PATTERN...]: trace events of L1's QEMU
+    for t in $(arg e2e.l2trace | tr ',' ' '); do
+        args="$args -trace $t"
+    done
+    echo "# L2: qemu-system-aarch64 $(echo $args) -append '$append'"
+    echo none > /tmp/l2.status
+    qmp_pid=
+    case $viommu in
+    none|virtio-iommu) ;;
+    *)  qmp_at_shutdown "$label" &
+        qmp_pid=$! ;;
+    esac
+    (
+        timeout -s KILL "${L2TIMEOUT:-240}" \
+            /bin/qemu-system-aarch64 $args -append "$append" < /dev/null
+        echo $? > /tmp/l2.status
+    ) 2>&1 | l2_console
+    [ -n "$qmp_pid" ] && kill "$qmp_pid" 2>/dev/null
+    rm -f /tmp/qmp.in /tmp/qmp.out
+    step=l2_qemu_exit
+    [ "$l2mode" = bench ] && step=${step}_$label
+    rec $step "L2's QEMU exits with status 0 after L2 powers off" 0 \
+        "$(cat /tmp/l2.status)"
+}
+
+stage l2-start
+case $MODE in
+baseline)
+    run_l2 baseline none ;;
+accel)
+    run_l2 accel "" ;;
+stale)
+    run_l2 stale ,x-forward-invalidations=off ;;
+bench)
+    # The same work under each vIOMMU (tests/e2e/init-l2.sh, bench mode).
+    # Range invalidation off: a multi-page unmap is then one command per
+    # page, which is where batching shows.
+    run_l2 bench none e2e.bench=none
+    run_l2 bench virtio-iommu e2e.bench=virtio-iommu
+    run_l2 bench ,ril=off e2e.bench=accel
+    run_l2 bench ,ril=off,x-batch-invalidations=off e2e.bench=accel-percmd
+    ;;
+esac
 stage l2-exit
-rec l2_qemu_exit "L2's QEMU exits with status 0 after L2 powers off" 0 \
-    "$(cat /tmp/l2.status)"
 
 # --- after L2: the devices are usable again in L1 -------------------------
 stage after
@@ -163,9 +245,11 @@ drv=$(basename "$(readlink "$d/driver")" 2>/dev/null)
 rec blk_rebind "virtio-blk rebinds to its kernel driver after L2" virtio-pci \
     "${drv:-none}"
 sleep 1
-m=$(dd if=/dev/vda bs=512 skip=4096 count=1 2>/dev/null | head -c 13)
-rec disk_l2_marker "L1 reads the marker L2 wrote at 2 MiB" e2e-l2-marker \
-    "${m:-none}"
+if [ "$MODE" != bench ] && [ "$MODE" != stale ]; then
+    m=$(dd if=/dev/vda bs=512 skip=4096 count=1 2>/dev/null | head -c 13)
+    rec disk_l2_marker "L1 reads the marker L2 wrote at 2 MiB" e2e-l2-marker \
+        "${m:-none}"
+fi
 
 stage end
 poweroff -f

@@ -5,7 +5,7 @@
 # Unless --no-build, the artifacts are first built or reused with
 # 'make e2e-artifacts' (its output becomes TAP comments).
 #
-# usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build]
+# usage: run.sh [--mode baseline|accel|stale] [--run-dir DIR] [--no-build]
 #               [--summary] [--timeout SECONDS] [--trace PATTERN]
 #               [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace EVENT]
 # --l2-trace adds a trace event of L1's QEMU (the accel device's, e.g.
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --l2-boot) extra+=(--l2-boot "${2:?}"); shift ;;
     --l2-timeout) extra+=(--l2-timeout "${2:?}"); shift ;;
     --l2-trace) extra+=(--l2-trace "${2:?}"); shift ;;
-    *) echo "usage: run.sh [--mode baseline|accel] [--run-dir DIR] [--no-build] [--summary] [--timeout S] [--trace P] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
+    *) echo "usage: run.sh [--mode baseline|accel|stale] [--run-dir DIR] [--no-build] [--summary] [--timeout S] [--trace P] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
        exit 2 ;;
     esac
     shift

@@ -416,6 +416,34 @@ static void test_invalidations_one_ordered_batch(void)
     accel_stop(&a);
 }
 
+/*
+ * x-forward-invalidations=off (the e2e harness's proof that a stale host
+ * translation is caught): the guest's commands complete, none reaches the
+ * host.
+ */
+static void test_forwarding_off_drops(void)
+{
+    Accel a;
+    uint64_t cmds[16][2];
+
+    if (!accel_start(&a, "grace", ",x-forward-invalidations=off")) {
+        return;
+    }
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    hm_client_clear_cmds(a.hm, "smmu0");
+
+    queue_cmd(&a, OP_TLBI_NH_ASID | 7ULL << 48, 0);
+    queue_cmd(&a, OP_CFGI_CD | (uint64_t)DEV_SID << 32, 1);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+    g_assert_cmpuint(rd(&a, A_GERROR), ==, 0);
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 0);
+    accel_stop(&a);
+}
+
 static void test_host_failure_at_exact_command(void)
 {
     Accel a;
@@ -1103,6 +1131,8 @@ int main(int argc, char **argv)
                    test_bad_ste_event_no_host_call);
     qtest_add_func("/arm-smmuv3-accel/cmdq/one-ordered-batch",
                    test_invalidations_one_ordered_batch);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/forwarding-off-drops",
+                   test_forwarding_off_drops);
     qtest_add_func("/arm-smmuv3-accel/cmdq/host-failure-exact-command",
                    test_host_failure_at_exact_command);
     qtest_add_func("/arm-smmuv3-accel/cmdq/transient-host-failure-invisible",
