@@ -14,7 +14,8 @@
 #
 # usage: harness.py --qemu L0_QEMU --kernel DIR --initramfs DIR
 #                   --run-dir DIR [--mode baseline|accel|stale] [--timeout S]
-#                   [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace EV]...
+#                   [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S]
+#                   [--l2-trace EV]...
 #                   [--summary] [--trace PATTERN]...
 
 import argparse
@@ -63,6 +64,9 @@ STAGES['bench'] = ([('L1', 'init'), ('L1', 'disk'), ('L1', 'bind'),
                     ('L1', 'dma'), ('L1', 'l2-start')] +
                    [('L2', f'bench-{c}') for c in BENCH_CONFIGS] +
                    [('L1', 'l2-exit'), ('L1', 'after'), ('L1', 'end')])
+
+# Debian's qemu-efi-aarch64 (build-aux/setup.sh), for --l1-boot acpi
+L1_FIRMWARE = '/usr/share/AAVMF/AAVMF_CODE.fd'
 
 DISK_SIZE = 4 << 20
 DISK_SUM_LEN = 1 << 20
@@ -554,6 +558,8 @@ def main():
     ap.add_argument('--l2-boot', choices=['dt', 'acpi'],
                     help='L2 from a device tree or UEFI + ACPI '
                     '(default: dt for baseline, acpi with the vSMMU)')
+    ap.add_argument('--l1-boot', choices=['dt', 'acpi'], default='dt',
+                    help='L1 from a device tree or UEFI (AAVMF) + ACPI')
     ap.add_argument('--l2-timeout', type=int, default=240,
                     help='seconds before L1 kills L2')
     ap.add_argument('--l2-trace', action='append', default=[],
@@ -569,8 +575,13 @@ def main():
     disksum = make_disk(disk)
     l2boot = args.l2_boot or ('dt' if args.mode == 'baseline' else 'acpi')
     append = (f'console=ttyAMA0 panic=-1 rdinit=/init e2e.mode={args.mode} '
-              f'e2e.disksum={disksum} e2e.l2boot={l2boot} '
-              f'e2e.l2timeout={args.l2_timeout}')
+              f'e2e.disksum={disksum} e2e.l1boot={args.l1_boot} '
+              f'e2e.l2boot={l2boot} e2e.l2timeout={args.l2_timeout}')
+    firmware = []
+    if args.l1_boot == 'acpi':
+        # UEFI loads -kernel/-initrd and hands over ACPI (IORT for the SMMU)
+        firmware = ['-bios', L1_FIRMWARE]
+        append += ' acpi=force'
     if args.l2_trace:
         append += ' e2e.l2trace=' + ','.join(args.l2_trace)
     argv = [args.qemu,
@@ -582,7 +593,7 @@ def main():
             '-serial', 'stdio', '-no-reboot',
             '-kernel', os.path.join(args.kernel, 'Image'),
             '-initrd', os.path.join(args.initramfs, 'l1.cpio.gz'),
-            '-append', append,
+            '-append', append] + firmware + [
             '-d', 'guest_errors', '-D', os.path.join(args.run_dir, 'l0.log')]
     for ev in L0_TRACE + args.trace:
         argv += ['-trace', ev]
@@ -591,8 +602,8 @@ def main():
         f.write(' '.join(argv) + '\n')
 
     tap = Tap()
-    tap.comment(f'mode {args.mode}, L2 boot {l2boot}, run directory '
-                f'{args.run_dir}')
+    tap.comment(f'mode {args.mode}, L1 boot {args.l1_boot}, L2 boot '
+                f'{l2boot}, run directory {args.run_dir}')
     status, lines, secs = run_l0(argv, os.path.join(args.run_dir,
                                                      'console.log'),
                                  args.timeout)

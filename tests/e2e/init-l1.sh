@@ -9,7 +9,8 @@
 #
 # Kernel command line: e2e.mode=baseline|accel|stale|bench (what L2 runs
 # with, see init-l2.sh and run_l2 below), e2e.disksum=SHA256 of the
-# disk's first MiB, e2e.l2boot=dt|acpi (L2 from a device tree, or from
+# disk's first MiB, e2e.l1boot=dt|acpi (how L0 booted L1, for the check),
+# e2e.l2boot=dt|acpi (L2 from a device tree, or from
 # UEFI firmware with ACPI tables), e2e.l2timeout=SECONDS,
 # e2e.l2trace=EVENTS (trace events of L1's QEMU, comma-separated).
 #
@@ -51,6 +52,9 @@ echo "# L1: $(uname -r), mode $MODE, uptime $(cut -d' ' -f1 /proc/uptime) s"
 dmesg | grep -i -E 'smmu|iommu|vfio|kvm|its@|GICv3|psci' | sed 's/^/# dmesg: /'
 
 # --- what the host offers -------------------------------------------------
+if [ -e /sys/firmware/acpi/tables/IORT ]; then fw=acpi; else fw=dt; fi
+rec boot "L1 booted from the expected description (device tree or ACPI)" \
+    "$(arg e2e.l1boot)" $fw
 rec dev_iommu "L1 has /dev/iommu (iommufd)" yes "$(yesno test -c /dev/iommu)"
 rec dev_kvm "L1 has /dev/kvm" yes "$(yesno test -c /dev/kvm)"
 rec kvm_vhe "L1's KVM initialised in VHE mode" yes \
@@ -212,6 +216,21 @@ run_l2() {
     rec $step "L2's QEMU exits with status 0 after L2 powers off" 0 \
         "$(cat /tmp/l2.status)"
 }
+
+# accel=on takes iommufd devices only: a vfio-pci device on the legacy
+# container (no iommufd=) must be refused with a message that says so.
+if [ "$MODE" = accel ]; then
+    out=$(timeout -s KILL 120 /bin/qemu-system-aarch64 -M virt,gic-version=3 \
+          -accel kvm -cpu host -m 128M -nodefaults -display none -S \
+          -device arm-smmuv3,primary-bus=pcie.0,accel=on \
+          -device vfio-pci,host=$EDU 2>&1 < /dev/null)
+    rc=$?
+    echo "$out" | sed 's/^/# legacy: /'
+    rec legacy_refused "QEMU exits with status 1: vfio-pci without iommufd \
+behind accel=on" 1 $rc
+    rec legacy_message "the error says to use iommufd" yes \
+        "$(yesno eval 'echo "$out" | grep -q "must use iommufd: add -object iommufd"')"
+fi
 
 stage l2-start
 case $MODE in

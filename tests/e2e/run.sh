@@ -7,7 +7,8 @@
 #
 # usage: run.sh [--mode baseline|accel|stale] [--run-dir DIR] [--no-build]
 #               [--summary] [--timeout SECONDS] [--trace PATTERN]
-#               [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace EVENT]
+#               [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S]
+#               [--l2-trace EVENT]
 # --l2-trace adds a trace event of L1's QEMU (the accel device's, e.g.
 # 'smmuv3_accel*'), printed on the console.
 # --trace adds an L0 trace event (e.g. 'smmu_iotlb*') to l0.log.
@@ -31,10 +32,11 @@ while [ $# -gt 0 ]; do
     --summary) extra+=(--summary) ;;
     --timeout) extra+=(--timeout "${2:?}"); shift ;;
     --trace) extra+=(--trace "${2:?}"); shift ;;
+    --l1-boot) extra+=(--l1-boot "${2:?}"); shift ;;
     --l2-boot) extra+=(--l2-boot "${2:?}"); shift ;;
     --l2-timeout) extra+=(--l2-timeout "${2:?}"); shift ;;
     --l2-trace) extra+=(--l2-trace "${2:?}"); shift ;;
-    *) echo "usage: run.sh [--mode baseline|accel|stale] [--run-dir DIR] [--no-build] [--summary] [--timeout S] [--trace P] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
+    *) echo "usage: run.sh [--mode baseline|accel|stale] [--run-dir DIR] [--no-build] [--summary] [--timeout S] [--trace P] [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
        exit 2 ;;
     esac
     shift
