@@ -35,7 +35,6 @@
 #define HALF        (1ULL << 20)
 #define XFER        256
 
-static char prefix[32] = "dma";
 
 /*
  * The host kernel programs the device's MSI address with its own doorbell
@@ -49,22 +48,10 @@ static char prefix[32] = "dma";
     "no MSI: its I/O page table maps the guest doorbell where the host put " \
     "its own; needs a host kernel uAPI for the guest MSI address"
 
-static const char *step(const char *name)
-{
-    static char buf[8][64];
-    static unsigned k;
-    char *s = buf[k++ % 8];
-
-    snprintf(s, sizeof(buf[0]), "%s_%s", prefix, name);
-    return s;
-}
-
-#define CHECK(name, expect, what) (&(Check){ step(name), (expect), (what) })
-
 static void record(const char *name, const char *what, const char *expect,
                    const char *got)
 {
-    rep_begin(step(name), "-", what);
+    rep_begin(rep_step(name), "-", what);
     rep_end(expect, got, 0);
 }
 
@@ -78,9 +65,10 @@ int main(int argc, char **argv)
     bool in_guest = false, stale = false;
 
     rep_init("dma");
+    rep_prefix("dma");
     while ((opt = getopt(argc, argv, "n:gs")) != -1) {
         if (opt == 'n') {
-            snprintf(prefix, sizeof(prefix), "%s", optarg);
+            rep_prefix(optarg);
         } else if (opt == 'g') {
             in_guest = true;
         } else if (opt == 's') {
@@ -97,13 +85,14 @@ int main(int argc, char **argv)
 
     devfd = open(argv[optind], O_RDWR | O_CLOEXEC);
     iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-    rep_begin(step("open"), "open", "the VFIO cdev and /dev/iommu open");
+    rep_begin(rep_step("open"), "open",
+              "the VFIO cdev and /dev/iommu open");
     rep_out_str("path", argv[optind]);
     rep_end_rc("ok", devfd < 0 || iommufd < 0 ? -1 : 0, errno);
     if (devfd < 0 || iommufd < 0 ||
-        c_bind(CHECK("bind", "ok", "VFIO_DEVICE_BIND_IOMMUFD"), devfd,
+        c_bind(STEP("bind", "ok", "VFIO_DEVICE_BIND_IOMMUFD"), devfd,
                iommufd, &dev_id) ||
-        c_ioas_alloc(CHECK("ioas_alloc", "ok", "IOMMU_IOAS_ALLOC"), iommufd,
+        c_ioas_alloc(STEP("ioas_alloc", "ok", "IOMMU_IOAS_ALLOC"), iommufd,
                      &ioas)) {
         return 2;
     }
@@ -111,19 +100,19 @@ int main(int argc, char **argv)
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     /* Two areas of 1 MiB: IOAS_UNMAP removes whole areas only. */
     if (buf == MAP_FAILED ||
-        c_ioas_map(CHECK("ioas_map", "ok", "IOMMU_IOAS_MAP of 1 MiB at "
-                         "IOVA 1 MiB"), iommufd, ioas, buf, HALF, IOVA) ||
-        c_ioas_map(CHECK("ioas_map2", "ok", "IOMMU_IOAS_MAP of the next "
-                         "1 MiB at IOVA 2 MiB"), iommufd, ioas, buf + HALF,
+        c_ioas_map(STEP("ioas_map", "ok", "IOMMU_IOAS_MAP of 1 MiB at "
+                        "IOVA 1 MiB"), iommufd, ioas, buf, HALF, IOVA) ||
+        c_ioas_map(STEP("ioas_map2", "ok", "IOMMU_IOAS_MAP of the next "
+                        "1 MiB at IOVA 2 MiB"), iommufd, ioas, buf + HALF,
                    HALF, IOVA + HALF) ||
-        c_attach(CHECK("attach_ioas", "ok", "the device attaches to the "
-                       "IOAS (a kernel-managed paging domain)"), devfd,
+        c_attach(STEP("attach_ioas", "ok", "the device attaches to the "
+                      "IOAS (a kernel-managed paging domain)"), devfd,
                  ioas)) {
         return 2;
     }
 
     rc = edu_open(&edu, devfd);
-    rep_begin(step("edu_open"), "mmap BAR0", "the edu BAR0 maps");
+    rep_begin(rep_step("edu_open"), "mmap BAR0", "the edu BAR0 maps");
     rep_out_hex("id", rc ? 0 : edu_id(&edu));
     rep_end_rc("ok", rc, rc ? errno : 0);
     if (rc) {
@@ -142,7 +131,7 @@ int main(int argc, char **argv)
            "carries the data", "match", got);
 
     rc = edu_msi_enable(&edu);
-    rep_begin(step("msi_enable"), "VFIO_DEVICE_SET_IRQS", "edu MSI on");
+    rep_begin(rep_step("msi_enable"), "VFIO_DEVICE_SET_IRQS", "edu MSI on");
     rep_end_rc("ok", rc, rc ? errno : 0);
     if (!rc) {
         if (in_guest) {
@@ -166,10 +155,10 @@ int main(int argc, char **argv)
            "match", got);
 
     /* The second area goes away: DMA there must not land. */
-    c_ioas_unmap(CHECK("unmap_part", "ENOENT", "IOMMU_IOAS_UNMAP of a part "
-                       "of a mapped area"), iommufd, ioas, IOVA + HALF,
+    c_ioas_unmap(STEP("unmap_part", "ENOENT", "IOMMU_IOAS_UNMAP of a part "
+                      "of a mapped area"), iommufd, ioas, IOVA + HALF,
                  HALF / 2);
-    c_ioas_unmap(CHECK("unmap", "ok", "IOMMU_IOAS_UNMAP of the second area"),
+    c_ioas_unmap(STEP("unmap", "ok", "IOMMU_IOAS_UNMAP of the second area"),
                  iommufd, ioas, IOVA + HALF, HALF);
     memset(buf + HALF, 0, XFER);
     __sync_synchronize();
@@ -191,10 +180,10 @@ int main(int argc, char **argv)
           "match";
     record("mapped_still", "DMA to the still mapped IOVA lands", "match", got);
 
-    c_detach(CHECK("detach", "ok", "detach"), devfd);
+    c_detach(STEP("detach", "ok", "detach"), devfd);
     close(devfd);
     close(iommufd);
-    rep_begin(step("done"), "-", "dma-check ran to the end");
+    rep_begin(rep_step("done"), "-", "dma-check ran to the end");
     rep_end("ok", "ok", 0);
     return rep_failures() ? 1 : 0;
 }

@@ -214,6 +214,23 @@ void rep_end_rc(const char *expect, int rc, int err)
     rep_end(expect, rc ? rep_errname(err) : "ok", rc ? err : 0);
 }
 
+static char step_prefix[32] = "run";
+
+void rep_prefix(const char *prefix)
+{
+    snprintf(step_prefix, sizeof(step_prefix), "%s", prefix);
+}
+
+const char *rep_step(const char *name)
+{
+    static char buf[8][64];
+    static unsigned k;
+    char *s = buf[k++ % 8];
+
+    snprintf(s, sizeof(buf[0]), "%s_%s", step_prefix, name);
+    return s;
+}
+
 unsigned rep_failures(void)
 {
     return failures;

@@ -56,6 +56,14 @@ void rep_end_rc(const char *expect, int rc, int err);
 /* "ok", or errno's name ("EIO"); a static string. */
 const char *rep_errname(int err);
 
+/*
+ * Step names "PREFIX_NAME", so that several runs of one program in a log
+ * stay apart: rep_prefix() sets PREFIX (copied); rep_step() returns the
+ * name in one of 8 rotating static buffers (enough for one call's Check).
+ */
+void rep_prefix(const char *prefix);
+const char *rep_step(const char *name);
+
 /* Checks failed so far (got != expect, expect not "*"). */
 unsigned rep_failures(void);
 

@@ -31,19 +31,6 @@
 #define IOVA    0x100000ULL     /* below edu's 28-bit DMA mask */
 #define PAGE    4096ULL
 
-static char prefix[32] = "inval";
-
-static const char *step(const char *name)
-{
-    static char buf[4][64];
-    static unsigned k;
-    char *s = buf[k++ % 4];
-
-    snprintf(s, sizeof(buf[0]), "%s_%s", prefix, name);
-    return s;
-}
-
-#define CHECK(name, expect, what) (&(Check){ step(name), (expect), (what) })
 
 static uint64_t now_ns(void)
 {
@@ -75,10 +62,11 @@ int main(int argc, char **argv)
     void *buf;
 
     rep_init("inval-bench");
+    rep_prefix("inval");
     while ((opt = getopt(argc, argv, "n:p:r:")) != -1) {
         switch (opt) {
         case 'n':
-            snprintf(prefix, sizeof(prefix), "%s", optarg);
+            rep_prefix(optarg);
             break;
         case 'p':
             if (sscanf(optarg, "%lu", &pages) != 1) {
@@ -104,20 +92,21 @@ int main(int argc, char **argv)
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (devfd < 0 || iommufd < 0 || buf == MAP_FAILED) {
         err = errno;
-        rep_begin(step("open"), "open", "the VFIO cdev and /dev/iommu open");
+        rep_begin(rep_step("open"), "open",
+                  "the VFIO cdev and /dev/iommu open");
         rep_end_rc("ok", -1, err);
         return 1;
     }
-    if (c_bind(CHECK("bind", "ok", "VFIO_DEVICE_BIND_IOMMUFD"), devfd,
+    if (c_bind(STEP("bind", "ok", "VFIO_DEVICE_BIND_IOMMUFD"), devfd,
                iommufd, &dev_id) ||
-        c_ioas_alloc(CHECK("ioas_alloc", "ok", "IOMMU_IOAS_ALLOC"), iommufd,
+        c_ioas_alloc(STEP("ioas_alloc", "ok", "IOMMU_IOAS_ALLOC"), iommufd,
                      &ioas)) {
         return 1;
     }
-    rep_begin(step("small_pages"), "IOMMU_OPTION",
+    rep_begin(rep_step("small_pages"), "IOMMU_OPTION",
               "the IOAS maps in 4 KiB pages (HUGE_PAGES off)");
     rep_end_rc("ok", small_pages(iommufd, ioas), errno);
-    if (c_attach(CHECK("attach", "ok", "the device attaches to the IOAS"),
+    if (c_attach(STEP("attach", "ok", "the device attaches to the IOAS"),
                  devfd, ioas)) {
         return 1;
     }
@@ -151,13 +140,13 @@ int main(int argc, char **argv)
         ns += now_ns() - t0;
     }
 
-    rep_begin(step("unmap"), "IOMMU_IOAS_UNMAP",
+    rep_begin(rep_step("unmap"), "IOMMU_IOAS_UNMAP",
               "unmaps of PAGES 4 KiB pages, timed");
     rep_in_u64("pages", pages);
     rep_out_u64("rounds", r);
     rep_out_u64("ns", ns);
     rep_end_rc("ok", err ? -1 : 0, err);
-    c_detach(CHECK("detach", "ok", "detach"), devfd);
+    c_detach(STEP("detach", "ok", "detach"), devfd);
     return err ? 1 : 0;
 
 usage:

@@ -21,6 +21,10 @@ typedef struct Check {
     const char *what;
 } Check;
 
+/* A Check whose step is rep_step(NAME) (e2e-report.h) */
+#define STEP(name, expect, what) \
+    (&(Check){ rep_step(name), (expect), (what) })
+
 int c_bind(const Check *c, int devfd, int iommufd, uint32_t *dev_id);
 int c_attach(const Check *c, int devfd, uint32_t pt_id);
 int c_detach(const Check *c, int devfd);

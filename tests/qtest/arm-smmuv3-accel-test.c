@@ -382,19 +382,31 @@ static void test_bad_ste_event_no_host_call(void)
     accel_stop(&a);
 }
 
+/*
+ * Start with the guest's SMMU on and DEV_SID on a stage-1 STE, the host's
+ * command log cleared: where every command queue test begins.
+ */
+static bool accel_start_s1(Accel *a, const char *profile, const char *opts)
+{
+    if (!accel_start(a, profile, opts)) {
+        return false;
+    }
+    guest_enable(a);
+    write_ste(a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(a, DEV_SID);
+    hm_client_clear_cmds(a->hm, "smmu0");
+    return true;
+}
+
 static void test_invalidations_one_ordered_batch(void)
 {
     Accel a;
     uint64_t cmds[16][2];
     long n;
 
-    if (!accel_start(&a, "grace", "")) {
+    if (!accel_start_s1(&a, "grace", "")) {
         return;
     }
-    guest_enable(&a);
-    write_ste(&a, DEV_SID, s1_ste0(), 0);
-    cfgi_ste(&a, DEV_SID);
-    hm_client_clear_cmds(a.hm, "smmu0");
 
     queue_cmd(&a, OP_TLBI_NH_ASID | 7ULL << 48, 0);
     queue_cmd(&a, OP_TLBI_NH_VA | 7ULL << 48, 0x1000);
@@ -426,13 +438,9 @@ static void test_forwarding_off_drops(void)
     Accel a;
     uint64_t cmds[16][2];
 
-    if (!accel_start(&a, "grace", ",x-forward-invalidations=off")) {
+    if (!accel_start_s1(&a, "grace", ",x-forward-invalidations=off")) {
         return;
     }
-    guest_enable(&a);
-    write_ste(&a, DEV_SID, s1_ste0(), 0);
-    cfgi_ste(&a, DEV_SID);
-    hm_client_clear_cmds(a.hm, "smmu0");
 
     queue_cmd(&a, OP_TLBI_NH_ASID | 7ULL << 48, 0);
     queue_cmd(&a, OP_CFGI_CD | (uint64_t)DEV_SID << 32, 1);
@@ -451,13 +459,9 @@ static void test_host_failure_at_exact_command(void)
     uint32_t first, cons;
     long n;
 
-    if (!accel_start(&a, "grace", "")) {
+    if (!accel_start_s1(&a, "grace", "")) {
         return;
     }
-    guest_enable(&a);
-    write_ste(&a, DEV_SID, s1_ste0(), 0);
-    cfgi_ste(&a, DEV_SID);
-    hm_client_clear_cmds(a.hm, "smmu0");
 
     /*
      * The host refuses the batch, then the batch replayed, then the third
@@ -495,13 +499,9 @@ static void test_transient_host_failure_invisible(void)
     Accel a;
     uint64_t cmds[16][2];
 
-    if (!accel_start(&a, "grace", "")) {
+    if (!accel_start_s1(&a, "grace", "")) {
         return;
     }
-    guest_enable(&a);
-    write_ste(&a, DEV_SID, s1_ste0(), 0);
-    cfgi_ste(&a, DEV_SID);
-    hm_client_clear_cmds(a.hm, "smmu0");
     /* One refusal, then the replay goes through: the guest sees nothing */
     hm_client_fail_nth(a.hm, "IOMMU_HWPT_INVALIDATE", 1, EIO);
     queue_cmd(&a, OP_TLBI_NH_ALL, 0);
@@ -551,13 +551,9 @@ static void test_malformed_command_no_host_call(void)
     uint64_t cmds[16][2];
     uint32_t cons;
 
-    if (!accel_start(&a, "small", "")) {
+    if (!accel_start_s1(&a, "small", "")) {
         return;
     }
-    guest_enable(&a);
-    write_ste(&a, DEV_SID, s1_ste0(), 0);
-    cfgi_ste(&a, DEV_SID);
-    hm_client_clear_cmds(a.hm, "smmu0");
 
     /* A range invalidation (NUM=1) while SMMU_IDR3.RIL is 0 */
     queue_cmd(&a, OP_TLBI_NH_VA | 1ULL << 12, 0x1000 | 1 << 10);
