@@ -65,6 +65,22 @@ STAGES['bench'] = ([('L1', 'init'), ('L1', 'disk'), ('L1', 'bind'),
                    [('L2', f'bench-{c}') for c in BENCH_CONFIGS] +
                    [('L1', 'l2-exit'), ('L1', 'after'), ('L1', 'end')])
 
+# The arm-smmu-v3 driver's probe line, and its ARM_SMMU_FEAT_* bits that
+# a guest behind the accel vSMMU must or must not have (Linux 7.2,
+# drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h)
+SMMU_FEATURES = re.compile(r'arm-smmu-v3 .*\(features 0x([0-9a-f]+)\)')
+SMMU_FEAT = {'TRANS_S1': 1 << 9, 'TRANS_S2': 1 << 10, 'HYP': 1 << 12,
+             'NESTING': 1 << 19, 'S2FWB': 1 << 23}
+SMMU_FEAT_NAMES = ['2_LVL_STRTAB', '2_LVL_CDTAB', 'TT_LE', 'TT_BE', 'PRI',
+                   'ATS', 'SEV', 'MSI', 'COHERENCY', 'TRANS_S1', 'TRANS_S2',
+                   'STALLS', 'HYP', 'STALL_FORCE', 'VAX', 'RANGE_INV', 'BTM',
+                   'SVA', 'E2H', 'NESTING', 'ATTR_TYPES_OVR', 'HA', 'HD',
+                   'S2FWB', 'BBML2', 'HAFT']
+
+
+def feature_names(bits):
+    return [n for i, n in enumerate(SMMU_FEAT_NAMES) if bits >> i & 1]
+
 # Debian's qemu-efi-aarch64 (build-aux/setup.sh), for --l1-boot acpi
 L1_FIRMWARE = '/usr/share/AAVMF/AAVMF_CODE.fd'
 
@@ -168,6 +184,11 @@ def parse_console(lines):
         if text.startswith('[L2] '):
             level, text = 'L2', text[5:]
         text = text.strip()
+        m = SMMU_FEATURES.search(text)
+        if m and not text.startswith('#'):
+            records.append({'prog': 'kernel', 'step': 'smmu_features',
+                            'level': level, 't': round(t, 2),
+                            'features': int(m.group(1), 16)})
         if text.startswith('E2E-STAGE '):
             name = text.split()[1]
             stages.setdefault((level, name), t)
@@ -243,6 +264,30 @@ def vsmmu_state(records, label):
     return None
 
 
+def smmu_features(records, level):
+    """The features the arm-smmu-v3 driver of LEVEL printed, or None."""
+    for rec in records:
+        if rec.get('prog') == 'kernel' and rec['level'] == level:
+            return rec['features']
+    return None
+
+
+def feature_checks(tap, records):
+    """What L2's SMMU driver found in the vSMMU, against L1's in the host."""
+    host, guest = smmu_features(records, 'L1'), smmu_features(records, 'L2')
+    if host is None or guest is None:
+        tap.result(False, 'L1 and L2 arm-smmu-v3 drivers printed their '
+                   f'features (L1: {host}, L2: {guest})')
+        return
+    tap.result(guest & ~host == 0,
+               f"L2's SMMU driver features {guest:#x} are a subset of L1's "
+               f'{host:#x} (extra: {guest & ~host:#x})')
+    have = [n for n, b in SMMU_FEAT.items() if guest & b]
+    tap.result(have == ['TRANS_S1'],
+               f"L2's SMMU driver sees stage 1 and none of stage 2, HYP, "
+               f'nesting, S2FWB (has: {", ".join(have) or "none"})')
+
+
 def vsmmu_checks(tap, records, forwarding=True):
     """What L1's QEMU did for L2, from query-smmuv3-accel."""
     state = vsmmu_state(records, 'accel' if forwarding else 'stale')
@@ -316,9 +361,10 @@ def verdicts(tap, args, status, secs, records, stages, disk, disksum):
     asids = trace_asids(os.path.join(args.run_dir, 'l0.log'))
     calls = {}
     if args.mode in ('accel', 'stale'):
+        feature_checks(tap, records)
         vsmmu_checks(tap, records, forwarding=args.mode == 'accel')
     for rec in records:
-        if rec.get('prog') == 'qmp':
+        if rec.get('prog') in ('qmp', 'kernel'):
             continue
         if rec.get('call') == 'IOMMU_HWPT_INVALIDATE':
             calls[rec['step']] = rec
@@ -437,6 +483,11 @@ def summary(records, tap, mode):
                    f'unmapped IOVA {g("L2", "dma", "l2dma_unmapped_blocked")}'
                    f', fault in the guest event log '
                    f'{g("L2", "l2", "smmu_event")}')
+    host, guest = smmu_features(records, 'L1'), smmu_features(records, 'L2')
+    if mode != 'baseline' and host is not None and guest is not None:
+        out.append(f'arm-smmu-v3 driver features: L1 (host SMMU) {host:#x}, '
+                   f'L2 (vSMMU) {guest:#x}; the guest does not get: '
+                   f'{" ".join(feature_names(host & ~guest)) or "-"}')
     out += vsmmu_summary(vsmmu_state(records, mode),
                          vsmmu_state(records, f'{mode}-live'))
     return out
