@@ -447,6 +447,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     }
     a->exit_notifier.notify = accel_exit_notify;
     qemu_add_exit_notifier(&a->exit_notifier);
+    smmuv3_accel_fdt_init(a);
 
     s->accel_state = a;
     ARM_SMMU(s)->pci_iommu_ops = &accel_pci_ops;

@@ -89,6 +89,7 @@ typedef struct SMMUv3Accel {
     SMMUv3AccelBatch batch;
     Error *migration_blocker;
     Notifier exit_notifier;
+    Notifier fdt_notifier;
 
     /* Host events, while the guest's event queue is enabled */
     uint32_t veventq_id;
@@ -102,6 +103,9 @@ typedef struct SMMUv3Accel {
     uint64_t n_events;
     uint64_t n_events_lost;
 } SMMUv3Accel;
+
+/* smmuv3-accel-fdt.c: the MSI window in the guest's device tree */
+void smmuv3_accel_fdt_init(SMMUv3Accel *a);
 
 /* smmuv3-accel-idr.c */
 void smmuv3_accel_idr_baseline(SMMUv3State *s, SMMUv3AccelIdr *idr);

@@ -8,14 +8,18 @@
  * blocked (the invalidation on unmap reached the IOMMU: a stale cached
  * translation would let the DMA land), and that the MSI is delivered.
  *
- * usage: dma-check [-n NAME] [-g] [-s] DEV  (DEV: /dev/vfio/devices/vfioN)
+ * usage: dma-check [-n NAME] [-g] [-s] [-b ERR] DEV
+ * (DEV: /dev/vfio/devices/vfioN)
  * NAME prefixes the step names (default "dma"), so that several runs in
  * one log stay apart.  -g: this runs in a guest behind a nested (accel)
  * vSMMU, where the MSI cannot reach a userspace driver (MSI_IN_GUEST
  * says why): that check is reported as a TODO.  -s: the IOMMU is known
  * to keep stale translations (invalidations switched off), so the DMA to
  * the unmapped IOVA is expected to land: the proof that the check catches
- * a missing invalidation.  Exit status 0 when every other check passed.
+ * a missing invalidation.  -b ERR: the bind is expected to fail with ERR
+ * (an errno name): a device the firmware wants mapped 1:1 cannot be given
+ * to userspace; nothing more is checked.  Exit status 0 when every other
+ * check passed.
  */
 
 #define _GNU_SOURCE
@@ -63,24 +67,25 @@ int main(int argc, char **argv)
     Edu edu;
     const char *got;
     bool in_guest = false, stale = false;
+    const char *bind_expect = "ok";
 
     rep_init("dma");
     rep_prefix("dma");
-    while ((opt = getopt(argc, argv, "n:gs")) != -1) {
+    while ((opt = getopt(argc, argv, "n:gsb:")) != -1) {
         if (opt == 'n') {
             rep_prefix(optarg);
         } else if (opt == 'g') {
             in_guest = true;
         } else if (opt == 's') {
             stale = true;
+        } else if (opt == 'b') {
+            bind_expect = optarg;
         } else {
-            fprintf(stderr, "usage: dma-check [-n NAME] [-g] [-s] DEV\n");
-            return 2;
+            goto usage;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "usage: dma-check [-n NAME] [-g] [-s] DEV\n");
-        return 2;
+        goto usage;
     }
 
     devfd = open(argv[optind], O_RDWR | O_CLOEXEC);
@@ -89,9 +94,15 @@ int main(int argc, char **argv)
               "the VFIO cdev and /dev/iommu open");
     rep_out_str("path", argv[optind]);
     rep_end_rc("ok", devfd < 0 || iommufd < 0 ? -1 : 0, errno);
-    if (devfd < 0 || iommufd < 0 ||
-        c_bind(STEP("bind", "ok", "VFIO_DEVICE_BIND_IOMMUFD"), devfd,
-               iommufd, &dev_id) ||
+    if (devfd < 0 || iommufd < 0) {
+        return 2;
+    }
+    rc = c_bind(STEP("bind", bind_expect, "VFIO_DEVICE_BIND_IOMMUFD"), devfd,
+                iommufd, &dev_id);
+    if (strcmp(bind_expect, "ok")) {
+        return rep_failures() ? 1 : 0;
+    }
+    if (rc ||
         c_ioas_alloc(STEP("ioas_alloc", "ok", "IOMMU_IOAS_ALLOC"), iommufd,
                      &ioas)) {
         return 2;
@@ -186,4 +197,8 @@ int main(int argc, char **argv)
     rep_begin(rep_step("done"), "-", "dma-check ran to the end");
     rep_end("ok", "ok", 0);
     return rep_failures() ? 1 : 0;
+
+usage:
+    fprintf(stderr, "usage: dma-check [-n NAME] [-g] [-s] [-b ERR] DEV\n");
+    return 2;
 }
