@@ -30,16 +30,11 @@ export CCACHE_MAXSIZE ?= 5G
 
 NINJA := ninja -C $(BUILD)
 
-# QEMU targets the tests need, beyond the emulator itself.
-TEST_TARGETS := tests/qtest/arm-smmuv3-idr-test \
-                tests/qtest/arm-smmuv3-accel-test \
-                tests/qtest/arm-smmuv3-accel-hotplug-test \
-                tests/qtest/arm-smmuv3-accel-group-test \
-                tests/qtest/arm-smmuv3-accel-instances-test \
-                tests/qtest/arm-smmuv3-accel-acpi-test \
-                tests/qtest/bios-tables-test \
-                tests/unit/test-iommufd-veventq \
-                tests/unit/test-iommufd-nesting \
+# QEMU targets the tests need, beyond the emulator itself: the test
+# programs tests/suites.list runs from the build, and bios-tables-test's
+# firmware images.
+TEST_TARGETS := $(shell sed -n 's|.*@BUILD@/\(tests/[^ ]*\).*|\1|p' \
+                  tests/suites.list | sort -u) \
                 pc-bios/edk2-aarch64-code.fd pc-bios/edk2-arm-vars.fd
 QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
 
