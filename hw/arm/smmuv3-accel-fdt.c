@@ -14,7 +14,10 @@
  * virt machine describes the host bridge alone, so a node is added for each
  * cold-plugged assigned device, and for each bridge on its way.  A device
  * plugged later has none: its MSIs fault under a device tree (use ACPI,
- * whose RMR nodes cover every RID).  See docs/smmuv3-accel.md, "MSI".
+ * whose RMR nodes cover every RID).  Linux also keeps a device with such
+ * a firmware-required 1:1 map from userspace (VFIO) in the guest:
+ * dt-msi-window=off leaves the window out for a guest that needs that
+ * more than MSIs.  See docs/smmuv3-accel.md, "MSI".
  */
 
 #include "qemu/osdep.h"
@@ -129,7 +132,8 @@ static void accel_fdt_machine_done(Notifier *n, void *data)
     int n_devs = 0, i = 0;
 
     /* Only pcie.0, the root the machine describes, is in a device tree */
-    if (!fdt || !primary || !pci_bus_is_root(primary) ||
+    if (!a->smmu->dt_msi_window || !fdt || !primary ||
+        !pci_bus_is_root(primary) ||
         strcmp(primary->qbus.name, "pcie.0")) {
         return;
     }

@@ -174,8 +174,10 @@ bool smmuv3_accel_parse_props(SMMUv3State *s, Error **errp)
         return false;
     }
     if (!s->accel && (s->ril != ON_OFF_AUTO_AUTO ||
-                      s->ats != ON_OFF_AUTO_AUTO || s->oas || s->ssidsize)) {
-        error_setg(errp, "ril, ats, oas and ssidsize apply to accel=on only");
+                      s->ats != ON_OFF_AUTO_AUTO || s->oas || s->ssidsize ||
+                      !s->dt_msi_window)) {
+        error_setg(errp, "ril, ats, oas, ssidsize and dt-msi-window apply "
+                   "to accel=on only: add accel=on or remove them");
         return false;
     }
     return true;

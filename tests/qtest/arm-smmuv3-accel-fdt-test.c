@@ -181,6 +181,47 @@ static void test_no_device_no_window(void)
     model_stop(&m);
 }
 
+/* dt-msi-window=off: the devices stay undescribed */
+static void test_window_off(void)
+{
+    ModelQemu m;
+    g_autofree char *a = NULL, *blob = NULL, *args = NULL;
+    size_t len;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    a = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    args = g_strdup_printf("-M virt -accel tcg -display none -nodefaults "
+                           "-object iommufd,id=i0 "
+                           "-device arm-smmuv3,primary-bus=pcie.0,accel=on,"
+                           "dt-msi-window=off "
+                           "-device vfio-pci,sysfsdev=%s,iommufd=i0,"
+                           "bus=pcie.0,addr=1.0", a);
+    model_start(&m, args);
+    blob = dump_dtb(&m, &len);
+    g_assert_cmpint(fdt_path_offset(blob, MSI_NODE), ==, -FDT_ERR_NOTFOUND);
+    model_stop(&m);
+}
+
+/* Without accel=on there is no window to leave out: refused */
+static void test_window_off_needs_accel(void)
+{
+    ModelQemu m;
+    g_autofree char *err = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    err = model_expect_refused(&m, "-M virt -display none -nodefaults "
+                               "-device arm-smmuv3,primary-bus=pcie.0,"
+                               "dt-msi-window=off");
+    g_assert_nonnull(strstr(err, "apply to accel=on only"));
+    g_free(m.dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -190,5 +231,9 @@ int main(int argc, char **argv)
                    test_device_behind_root_port);
     qtest_add_func("/arm-smmuv3-accel/fdt/no-device-no-window",
                    test_no_device_no_window);
+    qtest_add_func("/arm-smmuv3-accel/fdt/window-off",
+                   test_window_off);
+    qtest_add_func("/arm-smmuv3-accel/fdt/window-off-needs-accel",
+                   test_window_off_needs_accel);
     return g_test_run();
 }
