@@ -13,8 +13,8 @@
  * node when its bus's node has a child whose "reg" names its devfn.  The
  * virt machine describes the host bridge alone, so a node is added for each
  * cold-plugged assigned device, and for each bridge on its way.  A device
- * plugged later has none: its MSIs fault under a device tree (use ACPI,
- * whose RMR nodes cover every RID).  Linux also keeps a device with such
+ * plugged later into another slot has none: its MSIs fault under a device
+ * tree (use ACPI, whose RMR nodes cover every RID).  Linux also keeps a device with such
  * a firmware-required 1:1 map from userspace (VFIO) in the guest:
  * dt-msi-window=off leaves the window out for a guest that needs that
  * more than MSIs.  See docs/smmuv3-accel.md, "MSI".

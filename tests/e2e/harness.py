@@ -52,12 +52,14 @@ STAGES = {
                  ('L1', 'l2-exit'), ('L1', 'after'), ('L1', 'end')],
     'accel': [('L1', 'init'), ('L1', 'disk'), ('L1', 'bind'),
               ('L1', 'dma'), ('L1', 'l2-start'), ('L2', 'init'),
-              ('L2', 'disk'), ('L2', 'dma'), ('L2', 'end'),
+              ('L2', 'disk'), ('L2', 'dma'), ('L2', 'live'),
+              ('L2', 'replugged'), ('L2', 'end'),
               ('L1', 'l2-exit'), ('L1', 'after'), ('L1', 'end')],
 }
 
 # accel with x-forward-invalidations=off: the same path, a stale translation
-STAGES['stale'] = [s for s in STAGES['accel'] if s != ('L2', 'disk')]
+STAGES['stale'] = [s for s in STAGES['accel']
+                   if s not in (('L2', 'disk'), ('L2', 'replugged'))]
 # The benchmark: L2 booted once per configuration (init-l1.sh, run_l2)
 BENCH_CONFIGS = ['none', 'virtio-iommu', 'accel', 'accel-percmd']
 STAGES['bench'] = ([('L1', 'init'), ('L1', 'disk'), ('L1', 'bind'),
@@ -345,6 +347,13 @@ def vsmmu_checks(tap, records, forwarding=True, l2_vfio=True):
                    f'({cfg}) and a nested HWPT of its own '
                    f'({blk["hwpt"] if blk else "-"}, edu: '
                    f'{edu["hwpt"] if edu else "-"})')
+    # edu unplugged, then plugged back (init-l1.sh, qmp_at_shutdown)
+    for label, want in (('unplugged', ['blk']), ('replugged', ['blk', 'edu'])):
+        st = vsmmu_state(records, f'accel-{label}')
+        names = sorted(d['device'].rsplit('/', 1)[-1]
+                       for d in (st[0]['devices'] if st else []))
+        tap.result(names == want, f'L1 vSMMU with edu {label}: devices '
+                   f'{names} (expected {want})')
     if not l2_vfio:
         return      # no DMA of L2's own, no fault to relay
     tap.result(v['events'] >= 1,
@@ -487,6 +496,10 @@ def summary(records, tap, mode):
                    f'unmapped IOVA {g("L2", "dma", "l2dma_unmapped_blocked")}'
                    f', fault in the guest event log '
                    f'{g("L2", "l2", "smmu_event")}')
+    if got.get(('L2', 'l2', 'hot_unplug')):
+        out.append(f'L2 edu hot-unplugged: {g("L2", "l2", "hot_unplug")}, '
+                   f'plugged back: {g("L2", "l2", "hot_replug")}, its DMA '
+                   f'then: {g("L2", "dma", "l2replug_roundtrip")}')
     host, guest = smmu_features(records, 'L1'), smmu_features(records, 'L2')
     if mode != 'baseline' and host is not None and guest is not None:
         out.append(f'arm-smmu-v3 driver features: L1 (host SMMU) {host:#x}, '

@@ -120,11 +120,14 @@ L2BOOT=${L2BOOT:-dt}
 # L2 still leaves L1's checks after it and a clean L0 exit.
 L2TIMEOUT=$(arg e2e.l2timeout)
 
-# qmp_at_shutdown LABEL: waits for L2's SHUTDOWN, prints the vSMMU's state
-# as "E2E-QMP LABEL <reply>", and quits L2's QEMU; prints the reply of the
-# query l2_console sends while L2 runs as "E2E-QMP LABEL-live <reply>".
-# Opened read-write, the pipes never block, even when that QEMU does not
-# start; killed after it.
+# qmp_at_shutdown LABEL [replug]: waits for L2's SHUTDOWN, prints the
+# vSMMU's state as "E2E-QMP LABEL <reply>", and quits L2's QEMU; prints the
+# reply of the query l2_console sends while L2 runs as "E2E-QMP LABEL-live
+# <reply>".  With "replug", then unplugs edu (L2's pciehp lets it go),
+# reads the state (LABEL-unplugged), plugs it back into its root port and
+# reads it again (LABEL-replugged): L2 waits for both and uses the device
+# again.  Opened read-write, the pipes never block, even when that QEMU
+# does not start; killed after it.
 qmp_at_shutdown() {
     exec 3<> /tmp/qmp.in 4<> /tmp/qmp.out
     echo '{"execute":"qmp_capabilities"}' >&3
@@ -133,7 +136,22 @@ qmp_at_shutdown() {
         *'"SHUTDOWN"'*)
             echo '{"execute":"query-smmuv3-accel","id":"state"}' >&3 ;;
         *'"id": "live"'*)
-            echo "E2E-QMP $1-live $line" ;;
+            echo "E2E-QMP $1-live $line"
+            [ "$2" = replug ] &&
+                echo '{"execute":"device_del","arguments":{"id":"edu"}}' >&3
+            ;;
+        *'"DEVICE_DELETED"'*'"device": "edu"'*)
+            echo '{"execute":"query-smmuv3-accel","id":"unplugged"}' >&3 ;;
+        *'"id": "unplugged"'*)
+            echo "E2E-QMP $1-unplugged $line"
+            echo '{"execute":"device_add","arguments":{"driver":"vfio-pci",'\
+'"host":"'$EDU'","iommufd":"iommufd0","bus":"rp1","id":"edu"},'\
+'"id":"add"}' >&3 ;;
+        *'"id": "add"'*)
+            echo "E2E-QMP $1-add $line"
+            echo '{"execute":"query-smmuv3-accel","id":"replugged"}' >&3 ;;
+        *'"id": "replugged"'*)
+            echo "E2E-QMP $1-replugged $line" ;;
         *'"id": "state"'*)
             echo "E2E-QMP $1 $line"
             echo '{"execute":"quit"}' >&3 ;;
@@ -182,7 +200,9 @@ run_l2() {
  -no-shutdown -qmp pipe:/tmp/qmp"
         append="$append iommu.strict=1" ;;
     esac
-    args="$args -device vfio-pci,host=$EDU,iommufd=iommufd0,id=edu"
+    # edu behind a root port, where it can be unplugged
+    args="$args -device pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=4.0
+ -device vfio-pci,host=$EDU,iommufd=iommufd0,id=edu,bus=rp1"
     # stale: no kernel driver in L2 would survive stale translations, and
     # the check is dma-check's alone
     [ "$l2mode" = stale ] ||
@@ -201,7 +221,9 @@ run_l2() {
     qmp_pid=
     case $viommu in
     none|virtio-iommu) ;;
-    *)  qmp_at_shutdown "$label" &
+    *)  replug=
+        [ "$l2mode" = accel ] && replug=replug
+        qmp_at_shutdown "$label" $replug &
         qmp_pid=$! ;;
     esac
     (

@@ -140,7 +140,34 @@ if [ $VSMMU = yes ] && [ -n "$EDU" ]; then
     # L1 reads the vSMMU's state now, with the devices' STEs in place
     # (init-l1.sh, l2_console); a power-off would take them away.
     stage live
-    sleep 3
+    if [ "$MODE" = accel ]; then
+        # ... then unplugs edu and plugs it back (qmp_at_shutdown): its
+        # vDEVICE and nested HWPT go and come back on the host
+        wait_edu() {    # wait_edu yes|no: until edu is (not) there
+            for i in $(seq 90); do
+                if [ -n "$(find_pci 0x1234 0x11e8)" ]; then e=yes; else e=no; fi
+                [ $e = "$1" ] && return 0
+                sleep 1
+            done
+            return 1
+        }
+        rec hot_unplug "edu leaves L2 when L1 unplugs it (pciehp)" yes \
+            "$(yesno wait_edu no)"
+        rec hot_replug "edu comes back when L1 plugs it in again" yes \
+            "$(yesno wait_edu yes)"
+        EDU=$(find_pci 0x1234 0x11e8)
+        if [ -n "$EDU" ]; then
+            stage replugged
+            d=/sys/bus/pci/devices/$EDU
+            echo vfio-pci > "$d/driver_override"
+            echo "$EDU" > /sys/bus/pci/drivers_probe
+            /bin/dma-check -n l2replug -g $s \
+                "/dev/vfio/devices/$(ls "$d/vfio-dev")"
+            rec dma_replug_exit "dma-check on the plugged-back edu" 0 $?
+        fi
+    else
+        sleep 3
+    fi
 fi
 
 stage end
