@@ -14,10 +14,10 @@
  * virt machine describes the host bridge alone, so a node is added for each
  * cold-plugged assigned device, and for each bridge on its way.  A device
  * plugged later into another slot has none: its MSIs fault under a device
- * tree (use ACPI, whose RMR nodes cover every RID).  Linux also keeps a device with such
- * a firmware-required 1:1 map from userspace (VFIO) in the guest:
- * dt-msi-window=off leaves the window out for a guest that needs that
- * more than MSIs.  See docs/smmuv3-accel.md, "MSI".
+ * tree (use ACPI, whose RMR nodes cover every RID).  Linux also keeps a
+ * device with such a firmware-required 1:1 map from userspace (VFIO) in
+ * the guest: dt-msi-window=off leaves the window out for a guest that
+ * needs that more than MSIs.  See docs/smmuv3-accel.md, "MSI".
  */
 
 #include "qemu/osdep.h"
