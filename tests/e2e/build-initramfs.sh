@@ -116,9 +116,11 @@ install -m 755 "$here/init-l1.sh" "$l1/init"
 mkcpio "$l1" "$tmp/l1.cpio.gz" 1
 
 echo "busybox-static:arm64=$bbver" > "$tmp/inputs"
-for d in "$base/initramfs"/*; do
-    [ "$d" = "$tmp" ] || rm -rf "$d"
-done
 mv "$tmp" "$out"
+# Keep the newest few: another checkout (a CI run beside a developer's
+# tree) may be using its own images from this cache right now.
+ls -1dt "$base/initramfs"/*/ | tail -n +5 | while read -r d; do
+    rm -rf "$d"
+done
 say "built $out in $(( $(date +%s) - t0 )) s (l1 $(du -h "$out/l1.cpio.gz" | cut -f1), l2 $(du -h "$out/l2.cpio.gz" | cut -f1))"
 echo "$out"

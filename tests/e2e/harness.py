@@ -347,13 +347,19 @@ def vsmmu_checks(tap, records, forwarding=True, l2_vfio=True):
                    f'({cfg}) and a nested HWPT of its own '
                    f'({blk["hwpt"] if blk else "-"}, edu: '
                    f'{edu["hwpt"] if edu else "-"})')
-    # edu unplugged, then plugged back (init-l1.sh, qmp_at_shutdown)
-    for label, want in (('unplugged', ['blk']), ('replugged', ['blk', 'edu'])):
+    # both devices unplugged, then plugged back (init-l1.sh,
+    # qmp_at_shutdown): the vIOMMU goes with the last one and comes back
+    for label, want, viommu in (('unplugged', [], False),
+                                ('replugged', ['blk', 'edu'], True)):
         st = vsmmu_state(records, f'accel-{label}')
         names = sorted(d['device'].rsplit('/', 1)[-1]
                        for d in (st[0]['devices'] if st else []))
-        tap.result(names == want, f'L1 vSMMU with edu {label}: devices '
-                   f'{names} (expected {want})')
+        vid = st[0]['viommu'] if st else None
+        tap.result(names == want and (vid is not None and
+                                      bool(vid) == viommu),
+                   f'L1 vSMMU with the devices {label}: devices {names}, '
+                   f'vIOMMU {vid} (expected {want}, '
+                   f'{"one" if viommu else "none"})')
     if not l2_vfio:
         return      # no DMA of L2's own, no fault to relay
     tap.result(v['events'] >= 1,
@@ -477,8 +483,8 @@ def summary(records, tap, mode):
             r.get('call', '').startswith(('IOMMU_', 'VFIO_'))]
     if nest:
         out += nest_summary(records, nest, g)
-    def read_ok(level, prog):
-        r = got.get((level, prog, 'disk_read'))
+    def read_ok(level, prog, step='disk_read'):
+        r = got.get((level, prog, step))
         if not r:
             return '-'
         return 'ok' if r['got'] == r['expect'] else 'failed'
@@ -497,9 +503,10 @@ def summary(records, tap, mode):
                    f', fault in the guest event log '
                    f'{g("L2", "l2", "smmu_event")}')
     if got.get(('L2', 'l2', 'hot_unplug')):
-        out.append(f'L2 edu hot-unplugged: {g("L2", "l2", "hot_unplug")}, '
-                   f'plugged back: {g("L2", "l2", "hot_replug")}, its DMA '
-                   f'then: {g("L2", "dma", "l2replug_roundtrip")}')
+        out.append(f'L2 devices hot-unplugged: {g("L2", "l2", "hot_unplug")}'
+                   f', plugged back: {g("L2", "l2", "hot_replug")}, then '
+                   f'edu DMA: {g("L2", "dma", "l2replug_roundtrip")}, disk '
+                   f'read: {read_ok("L2", "l2", "disk_read_replug")}')
     host, guest = smmu_features(records, 'L1'), smmu_features(records, 'L2')
     if mode != 'baseline' and host is not None and guest is not None:
         out.append(f'arm-smmu-v3 driver features: L1 (host SMMU) {host:#x}, '

@@ -123,33 +123,42 @@ L2TIMEOUT=$(arg e2e.l2timeout)
 # qmp_at_shutdown LABEL [replug]: waits for L2's SHUTDOWN, prints the
 # vSMMU's state as "E2E-QMP LABEL <reply>", and quits L2's QEMU; prints the
 # reply of the query l2_console sends while L2 runs as "E2E-QMP LABEL-live
-# <reply>".  With "replug", then unplugs edu (L2's pciehp lets it go),
-# reads the state (LABEL-unplugged), plugs it back into its root port and
-# reads it again (LABEL-replugged): L2 waits for both and uses the device
-# again.  Opened read-write, the pipes never block, even when that QEMU
-# does not start; killed after it.
+# <reply>".  With "replug", then unplugs both assigned devices (L2's pciehp
+# lets them go), reads the state (LABEL-unplugged: the vIOMMU went with the
+# last device), plugs them back into their root ports and reads it again
+# (LABEL-replugged): L2 waits for both and uses them again.  Opened
+# read-write, the pipes never block, even when that QEMU does not start;
+# killed after it.
 qmp_at_shutdown() {
     exec 3<> /tmp/qmp.in 4<> /tmp/qmp.out
     echo '{"execute":"qmp_capabilities"}' >&3
+    gone=0
     while read -r line <&4; do
         case "$line" in
         *'"SHUTDOWN"'*)
             echo '{"execute":"query-smmuv3-accel","id":"state"}' >&3 ;;
         *'"id": "live"'*)
             echo "E2E-QMP $1-live $line"
-            [ "$2" = replug ] &&
-                echo '{"execute":"device_del","arguments":{"id":"edu"}}' >&3
+            if [ "$2" = replug ]; then
+                for d in edu blk; do
+                    echo '{"execute":"device_del","arguments":{"id":"'$d'"}}' >&3
+                done
+            fi ;;
+        *'"DEVICE_DELETED"'*'"device": "edu"'*|\
+        *'"DEVICE_DELETED"'*'"device": "blk"'*)
+            gone=$((gone + 1))
+            [ $gone = 2 ] &&
+                echo '{"execute":"query-smmuv3-accel","id":"unplugged"}' >&3
             ;;
-        *'"DEVICE_DELETED"'*'"device": "edu"'*)
-            echo '{"execute":"query-smmuv3-accel","id":"unplugged"}' >&3 ;;
         *'"id": "unplugged"'*)
             echo "E2E-QMP $1-unplugged $line"
-            echo '{"execute":"device_add","arguments":{"driver":"vfio-pci",'\
-'"host":"'$EDU'","iommufd":"iommufd0","bus":"rp1","id":"edu"},'\
-'"id":"add"}' >&3 ;;
-        *'"id": "add"'*)
+            plug edu $EDU rp1 >&3
+            plug blk $BLK rp2 >&3 ;;
+        *'"id": "add-'*)
             echo "E2E-QMP $1-add $line"
-            echo '{"execute":"query-smmuv3-accel","id":"replugged"}' >&3 ;;
+            case "$line" in *'"id": "add-blk"'*)
+                echo '{"execute":"query-smmuv3-accel","id":"replugged"}' >&3
+            esac ;;
         *'"id": "replugged"'*)
             echo "E2E-QMP $1-replugged $line" ;;
         *'"id": "state"'*)
@@ -157,6 +166,12 @@ qmp_at_shutdown() {
             echo '{"execute":"quit"}' >&3 ;;
         esac
     done
+}
+# plug ID HOST BUS: the device_add command of an assigned device
+plug() {
+    echo '{"execute":"device_add","arguments":{"driver":"vfio-pci",'\
+'"host":"'$2'","iommufd":"iommufd0","bus":"'$3'","id":"'$1'"},'\
+'"id":"add-'$1'"}'
 }
 
 # l2_console: L2's console, each line prefixed; when L2 says it is at stage
@@ -200,13 +215,14 @@ run_l2() {
  -no-shutdown -qmp pipe:/tmp/qmp"
         append="$append iommu.strict=1" ;;
     esac
-    # edu behind a root port, where it can be unplugged
+    # each behind a root port, where it can be unplugged
     args="$args -device pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=4.0
  -device vfio-pci,host=$EDU,iommufd=iommufd0,id=edu,bus=rp1"
     # stale: no kernel driver in L2 would survive stale translations, and
     # the check is dma-check's alone
     [ "$l2mode" = stale ] ||
-        args="$args -device vfio-pci,host=$BLK,iommufd=iommufd0,id=blk"
+        args="$args -device pcie-root-port,id=rp2,chassis=2,bus=pcie.0,addr=5.0
+ -device vfio-pci,host=$BLK,iommufd=iommufd0,id=blk,bus=rp2"
     if [ "$L2BOOT" = acpi ]; then
         # UEFI (Debian's AAVMF) loads -kernel/-initrd and hands over ACPI
         args="$args -bios /l2/AAVMF_CODE.fd"

@@ -141,23 +141,31 @@ if [ $VSMMU = yes ] && [ -n "$EDU" ]; then
     # (init-l1.sh, l2_console); a power-off would take them away.
     stage live
     if [ "$MODE" = accel ]; then
-        # ... then unplugs edu and plugs it back (qmp_at_shutdown): its
-        # vDEVICE and nested HWPT go and come back on the host
-        wait_edu() {    # wait_edu yes|no: until edu is (not) there
+        # ... then unplugs both devices and plugs them back
+        # (qmp_at_shutdown): their vDEVICEs, nested HWPTs and the vIOMMU
+        # go and come back on the host
+        wait_devs() {   # wait_devs yes|no: until both are (not) there
             for i in $(seq 90); do
-                if [ -n "$(find_pci 0x1234 0x11e8)" ]; then e=yes; else e=no; fi
-                [ $e = "$1" ] && return 0
+                e=$(find_pci 0x1234 0x11e8)$(find_pci 0x1af4 0x1042)
+                if [ "$1" = no ] && [ -z "$e" ]; then return 0; fi
+                if [ "$1" = yes ] && [ -n "$(find_pci 0x1234 0x11e8)" ] &&
+                   [ -n "$(find_pci 0x1af4 0x1042)" ]; then return 0; fi
                 sleep 1
             done
             return 1
         }
-        rec hot_unplug "edu leaves L2 when L1 unplugs it (pciehp)" yes \
-            "$(yesno wait_edu no)"
-        rec hot_replug "edu comes back when L1 plugs it in again" yes \
-            "$(yesno wait_edu yes)"
+        rec hot_unplug "edu and virtio-blk leave L2 when L1 unplugs them \
+(pciehp)" yes "$(yesno wait_devs no)"
+        rec hot_replug "both come back when L1 plugs them in again" yes \
+            "$(yesno wait_devs yes)"
         EDU=$(find_pci 0x1234 0x11e8)
         if [ -n "$EDU" ]; then
             stage replugged
+            for i in $(seq 20); do [ -b /dev/vda ] && break; sleep 1; done
+            sum=$(dd if=/dev/vda bs=65536 count=16 2>/dev/null |
+                  sha256sum | cut -d' ' -f1)
+            rec disk_read_replug "L2 reads the disk through the plugged-back \
+virtio-blk" "$DISKSUM" "${sum:-none}"
             d=/sys/bus/pci/devices/$EDU
             echo vfio-pci > "$d/driver_override"
             echo "$EDU" > /sys/bus/pci/drivers_probe
