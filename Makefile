@@ -83,7 +83,7 @@ export-patches:
 
 # Builds what is missing (make e2e-artifacts, with progress), then runs it.
 demo:
-	@tests/e2e/run.sh --mode accel --summary
+	@tests/e2e/run.sh --mode accel --summary --brief
 
 clean:
 	rm -rf $(BUILD)

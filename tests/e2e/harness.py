@@ -13,7 +13,7 @@
 # it came from), timings.txt and, for the demo, summary.txt.
 #
 # usage: harness.py --qemu L0_QEMU --kernel DIR --initramfs DIR
-#                   --run-dir DIR [--mode baseline|accel|stale] [--timeout S]
+#                   --run-dir DIR [--mode baseline|accel|stale|bench] [--timeout S]
 #                   [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S]
 #                   [--l2-trace EV]...
 #                   [--summary] [--trace PATTERN]...
@@ -94,10 +94,21 @@ CHUNK = 63      # Linux: CMDQ_BATCH_ENTRIES - 1 commands per issued chunk
 
 
 class Tap:
-    def __init__(self):
+    """TAP on stdout and into PATH; BRIEF leaves the 'ok' lines out of
+    stdout (the file has them all)."""
+
+    def __init__(self, path, brief=False):
         self.n = 0
         self.failed = 0
         self.todo = 0
+        self.brief = brief
+        self.file = open(path, 'w')
+
+    def emit(self, line, quiet=False):
+        self.file.write(line + '\n')
+        self.file.flush()
+        if not (quiet and self.brief):
+            print(line, flush=True)
 
     def result(self, ok, desc, note=None, todo=None):
         """One TAP line; a TODO (known not to work yet) is not a failure."""
@@ -110,14 +121,14 @@ class Tap:
         line = f'{"ok" if ok else "not ok"} {self.n} - {desc}'
         if note:
             line += f' # {note}'
-        print(line, flush=True)
+        self.emit(line, quiet=ok)
 
     def comment(self, text):
         for line in text.splitlines():
-            print(f'# {line}', flush=True)
+            self.emit(f'# {line}')
 
     def plan(self):
-        print(f'1..{self.n}', flush=True)
+        self.emit(f'1..{self.n}')
 
 
 def make_disk(path):
@@ -641,6 +652,8 @@ def main():
                     help="trace events of L1's QEMU (the one running L2), "
                     'on the console')
     ap.add_argument('--summary', action='store_true')
+    ap.add_argument('--brief', action='store_true',
+                    help="no 'ok' lines on stdout (tap.txt has them)")
     ap.add_argument('--trace', action='append', default=[],
                     help='more L0 trace events (patterns), into l0.log')
     args = ap.parse_args()
@@ -676,9 +689,10 @@ def main():
     with open(os.path.join(args.run_dir, 'l0.cmdline'), 'w') as f:
         f.write(' '.join(argv) + '\n')
 
-    tap = Tap()
+    tap = Tap(os.path.join(args.run_dir, 'tap.txt'), args.brief)
     tap.comment(f'mode {args.mode}, L1 boot {args.l1_boot}, L2 boot '
                 f'{l2boot}, run directory {args.run_dir}')
+    tap.comment('booting L0 -> L1 -> L2; the console goes to console.log')
     status, lines, secs = run_l0(argv, os.path.join(args.run_dir,
                                                      'console.log'),
                                  args.timeout)

@@ -5,8 +5,8 @@
 # Unless --no-build, the artifacts are first built or reused with
 # 'make e2e-artifacts' (its output becomes TAP comments).
 #
-# usage: run.sh [--mode baseline|accel|stale] [--run-dir DIR] [--no-build]
-#               [--summary] [--timeout SECONDS] [--trace PATTERN]
+# usage: run.sh [--mode baseline|accel|stale|bench] [--run-dir DIR] [--no-build]
+#               [--summary] [--brief] [--timeout SECONDS] [--trace PATTERN]
 #               [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S]
 #               [--l2-trace EVENT]
 # --l2-trace adds a trace event of L1's QEMU (the accel device's, e.g.
@@ -30,13 +30,14 @@ while [ $# -gt 0 ]; do
     --run-dir=*) run_dir=${1#*=} ;;
     --no-build) do_build=0 ;;
     --summary) extra+=(--summary) ;;
+    --brief) extra+=(--brief) ;;
     --timeout) extra+=(--timeout "${2:?}"); shift ;;
     --trace) extra+=(--trace "${2:?}"); shift ;;
     --l1-boot) extra+=(--l1-boot "${2:?}"); shift ;;
     --l2-boot) extra+=(--l2-boot "${2:?}"); shift ;;
     --l2-timeout) extra+=(--l2-timeout "${2:?}"); shift ;;
     --l2-trace) extra+=(--l2-trace "${2:?}"); shift ;;
-    *) echo "usage: run.sh [--mode baseline|accel|stale] [--run-dir DIR] [--no-build] [--summary] [--timeout S] [--trace P] [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
+    *) echo "usage: run.sh [--mode baseline|accel|stale|bench] [--run-dir DIR] [--no-build] [--summary] [--brief] [--timeout S] [--trace P] [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
        exit 2 ;;
     esac
     shift
