@@ -21,6 +21,7 @@
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
+#include "system/dma.h"
 #include "system/iommufd-nesting.h"
 #include "smmuv3-accel.h"
 #include "trace.h"
@@ -38,6 +39,8 @@
 #define CMD0_SCALE      MAKE_64BIT_MASK(20, 5)
 #define CMD0_VMID       MAKE_64BIT_MASK(32, 16)
 #define CMD0_ASID       MAKE_64BIT_MASK(48, 16)
+/* CMD_SYNC word 1: MSIAddr[51:2] */
+#define SYNC1_MSIADDR   MAKE_64BIT_MASK(2, 50)
 #define CMD0_ASID_HI    MAKE_64BIT_MASK(56, 8)
 #define CMD1_LEAF       BIT_ULL(0)
 #define CMD1_TTL        MAKE_64BIT_MASK(8, 2)
@@ -277,6 +280,29 @@ void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err)
     if (s->accel_state) {
         flush(s->accel_state, err);
     }
+}
+
+/*
+ * CMD_SYNC with CS=SIG_IRQ and an MSI address: the completion is MSIData
+ * written there, 32 bits.  Linux points it at the CMD_SYNC's own queue slot
+ * and polls that memory, instead of reading CMDQ_CONS (a trap to the VMM
+ * per poll).  Everything before the CMD_SYNC has reached the host by now:
+ * the batch is flushed when QEMU's own commands come.
+ */
+bool smmuv3_accel_sync_msi(SMMUv3State *s, const Cmd *cmd)
+{
+    uint64_t addr = ((uint64_t)cmd->word[3] << 32 | cmd->word[2]) &
+                    SYNC1_MSIADDR;
+    uint32_t data = cpu_to_le32(cmd->word[1]);
+    MemTxResult res;
+
+    if (!s->accel_state || !FIELD_EX32(s->idr[0], IDR0, MSI) || !addr) {
+        return false;
+    }
+    res = dma_memory_write(&address_space_memory, addr, &data, sizeof(data),
+                           MEMTXATTRS_UNSPECIFIED);
+    trace_smmuv3_accel_sync_msi(addr, cmd->word[1], res);
+    return true;
 }
 
 void smmuv3_accel_batch_init(SMMUv3AccelBatch *b)

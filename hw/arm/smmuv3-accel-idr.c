@@ -16,7 +16,7 @@
  *   NOSTALL   no stall: a host that forces stalls cannot nest
  *
  * Everything else is QEMU's value, with stage 2 and the features the host
- * cannot nest (HTTU, BTM, PRI, MSI, stall) cleared.
+ * cannot nest (HTTU, BTM, PRI, stall) cleared.
  */
 
 #include "qemu/osdep.h"
@@ -69,6 +69,8 @@ static const IdrField idr_fields[] = {
     IDR_FIELD(IDR0, ASID16,      AND,      1),
     IDR_FIELD(IDR0, TTF,         AND,      TTF_AARCH64),
     IDR_FIELD(IDR0, ATS,         AND,      1),
+    /* QEMU writes the CMD_SYNC completion MSI itself (smmuv3-accel-cmdq.c) */
+    IDR_FIELD(IDR0, MSI,         QEMU,     1),
     IDR_FIELD(IDR1, SIDSIZE,     QEMU,     SMMU_IDR1_SIDSIZE),
     IDR_FIELD(IDR1, SSIDSIZE,    MIN,      SSIDSIZE_MAX),
     IDR_FIELD(IDR3, BBML,        MIN,      2),
@@ -268,7 +270,6 @@ static void clear_unnested_features(uint32_t idr[6])
     idr[0] = FIELD_DP32(idr[0], IDR0, HTTU, 0);
     idr[0] = FIELD_DP32(idr[0], IDR0, BTM, 0);
     idr[0] = FIELD_DP32(idr[0], IDR0, PRI, 0);
-    idr[0] = FIELD_DP32(idr[0], IDR0, MSI, 0);
     idr[0] = FIELD_DP32(idr[0], IDR0, HYP, 0);
     idr[3] = FIELD_DP32(idr[3], IDR3, XNX, 0);
     idr[3] = FIELD_DP32(idr[3], IDR3, FWB, 0);

@@ -39,3 +39,8 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
 void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err)
 {
 }
+
+bool smmuv3_accel_sync_msi(SMMUv3State *s, const Cmd *cmd)
+{
+    return false;
+}

@@ -37,6 +37,11 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
                                SMMUCmdError *err);
 /* Send what is gathered; on failure CONS is moved to the failing command */
 void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err);
+/*
+ * A CMD_SYNC asking for an interrupt: true when its completion was the MSI
+ * write (IDR0.MSI), false when the wired interrupt applies.
+ */
+bool smmuv3_accel_sync_msi(SMMUv3State *s, const Cmd *cmd);
 
 #include "system/iommufd.h"
 #include "system/iommufd-veventq.h"

@@ -55,6 +55,8 @@ REG32(EVENTQ_CONS, 0x100ac)
 #define OP_TLBI_NH_ASID 0x11
 #define OP_TLBI_NH_VA   0x12
 #define OP_CMD_SYNC     0x46
+#define SYNC_CS_IRQ     (1ULL << 12)
+#define SYNC_CS_SEV     (2ULL << 12)
 #define EVT_C_BAD_STE   0x04
 #define EVT_F_TRANSLATION 0x10
 
@@ -425,6 +427,35 @@ static void test_invalidations_one_ordered_batch(void)
     g_assert_cmphex(cmds[2][0] & 0xff, ==, OP_CFGI_CD);
     g_assert_cmphex(cmds[2][0] >> 32, ==, 0x100);
     g_assert_cmphex(cmds[3][0] & 0xff, ==, OP_CMD_SYNC);
+    accel_stop(&a);
+}
+
+/*
+ * IDR0.MSI: a CMD_SYNC with CS=SIG_IRQ and an MSI address completes by
+ * writing its MSIData there (Linux polls that memory), after the commands
+ * before it reached the host; with CS=SIG_SEV nothing is written.
+ */
+static void test_sync_msi_completion(void)
+{
+    const uint64_t msi = CDTAB + 0x8000, sev = CDTAB + 0x8010;
+    Accel a;
+    uint64_t cmds[4][2];
+
+    if (!accel_start_s1(&a, "grace", "")) {
+        return;
+    }
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, MSI), ==, 1);
+    qtest_writel(a.qts, msi, 0xffffffff);
+    qtest_writel(a.qts, sev, 0xffffffff);
+    queue_cmd(&a, OP_TLBI_NH_ASID | 7ULL << 48, 0);
+    queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | 0x5a5a0001ULL << 32, msi);
+    queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_SEV | 0x77ULL << 32, sev);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+    g_assert_cmphex(qtest_readl(a.qts, msi), ==, 0x5a5a0001);
+    g_assert_cmphex(qtest_readl(a.qts, sev), ==, 0xffffffff);
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), >=, 1);
+    g_assert_cmphex(cmds[0][0] & 0xff, ==, OP_TLBI_NH_ASID);
     accel_stop(&a);
 }
 
@@ -1127,6 +1158,8 @@ int main(int argc, char **argv)
                    test_bad_ste_event_no_host_call);
     qtest_add_func("/arm-smmuv3-accel/cmdq/one-ordered-batch",
                    test_invalidations_one_ordered_batch);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/sync-msi-completion",
+                   test_sync_msi_completion);
     qtest_add_func("/arm-smmuv3-accel/cmdq/forwarding-off-drops",
                    test_forwarding_off_drops);
     qtest_add_func("/arm-smmuv3-accel/cmdq/host-failure-exact-command",
