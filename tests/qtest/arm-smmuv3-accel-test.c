@@ -853,6 +853,44 @@ static void test_emulated_device_beside_accel(void)
     accel_stop(&a);
 }
 
+/* e1000e in slot 4 of pcie.0: StreamID 0x20, TX registers of BAR0 */
+#define E1000E_SID      0x20
+#define E1000E_BAR      0x10100000ULL
+#define E1000E_CFG(reg) (ECAM + (E1000E_SID << 12) + (reg))
+#define E1000E_TCTL     0x0400
+#define E1000E_TDBAL    0x3800
+#define E1000E_TDLEN    0x3808
+#define E1000E_TDT      0x3818
+
+/*
+ * A guest aims a CMD_SYNC's completion MSI at a device that does DMA
+ * through this SMMU as it is written (e1000e's TX tail): the write must
+ * come after the SMMU lets go of its lock, or QEMU deadlocks.
+ */
+static void test_sync_msi_into_dma_device(void)
+{
+    Accel a;
+    g_autofree char *devs = g_strdup_printf("%s -device e1000e,bus=pcie.0,"
+                                            "addr=4.0,romfile=", vfio_dev);
+
+    if (!accel_start_dev(&a, "grace", "", devs)) {
+        return;
+    }
+    qtest_writel(a.qts, E1000E_CFG(0x10), E1000E_BAR);
+    qtest_writew(a.qts, E1000E_CFG(0x04), 0x6);
+    qtest_writel(a.qts, E1000E_BAR + E1000E_TDBAL, CDTAB + 0x10000);
+    qtest_writel(a.qts, E1000E_BAR + E1000E_TDLEN, 4096);
+    qtest_writel(a.qts, E1000E_BAR + E1000E_TCTL, 0x2);
+    guest_enable(&a);
+
+    queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | 1ULL << 32,
+              E1000E_BAR + E1000E_TDT);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+    g_assert_cmpuint(qtest_readl(a.qts, E1000E_BAR + E1000E_TDT), ==, 1);
+    accel_stop(&a);
+}
+
 static QDict *query_one(Accel *a)
 {
     QDict *rsp = qtest_qmp(a->qts, "{ 'execute': 'query-smmuv3-accel' }");
@@ -1160,6 +1198,8 @@ int main(int argc, char **argv)
                    test_invalidations_one_ordered_batch);
     qtest_add_func("/arm-smmuv3-accel/cmdq/sync-msi-completion",
                    test_sync_msi_completion);
+    qtest_add_func("/arm-smmuv3-accel/hostile/sync-msi-into-dma-device",
+                   test_sync_msi_into_dma_device);
     qtest_add_func("/arm-smmuv3-accel/cmdq/forwarding-off-drops",
                    test_forwarding_off_drops);
     qtest_add_func("/arm-smmuv3-accel/cmdq/host-failure-exact-command",
