@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Build (or reuse) the end-to-end initramfs images:
-#   l2.cpio.gz  busybox, dma-check, io-bench, inval-bench, init-l2.sh
+#   l2.cpio.gz  busybox, dma-check, io-bench, inval-bench, init-l2.sh,
+#               init-lib.sh
 #   l1.cpio.gz  busybox, nest-check, dma-check, init-l1.sh, the static
 #               aarch64 qemu-system-aarch64 (stripped), and under /l2:
 #               L2's kernel, l2.cpio.gz and the UEFI firmware (Debian's
@@ -46,7 +47,7 @@ bbver=$(apt-cache madison busybox-static:arm64 2>/dev/null |
 
 key=$( {
     echo "recipe=$recipe busybox=$bbver"
-    (cd "$here" && sha256sum -- *.c *.h init-l1.sh init-l2.sh)
+    (cd "$here" && sha256sum -- *.c *.h init-l1.sh init-l2.sh init-lib.sh)
     sha256sum < "$kdir/Image"
     find "$kdir/include" -type f -name '*.h' -print0 | sort -z |
         xargs -0 cat | sha256sum
@@ -93,11 +94,12 @@ mkcpio() {   # mkcpio DIR OUT LEVEL
 
 # L2
 l2=$work/l2
-mkdir -p "$l2/bin" "$l2/dev" "$l2/proc" "$l2/sys" "$l2/tmp"
+mkdir -p "$l2/bin" "$l2/dev" "$l2/lib" "$l2/proc" "$l2/sys" "$l2/tmp"
 cp "$bb" "$l2/bin/busybox"
 cp "$work/bin/dma-check" "$work/bin/io-bench" "$work/bin/inval-bench" \
     "$l2/bin/"
 install -m 755 "$here/init-l2.sh" "$l2/init"
+install -m 644 "$here/init-lib.sh" "$l2/lib/e2e.sh"
 tmp=$out.tmp
 rm -rf "$tmp"
 mkdir -p "$tmp"
@@ -105,7 +107,7 @@ mkcpio "$l2" "$tmp/l2.cpio.gz" 9
 
 # L1
 l1=$work/l1
-mkdir -p "$l1/bin" "$l1/dev" "$l1/proc" "$l1/sys" "$l1/tmp" "$l1/l2"
+mkdir -p "$l1/bin" "$l1/dev" "$l1/lib" "$l1/proc" "$l1/sys" "$l1/tmp" "$l1/l2"
 cp "$bb" "$l1/bin/busybox"
 cp "$work/bin/nest-check" "$work/bin/dma-check" "$l1/bin/"
 aarch64-linux-gnu-strip -o "$l1/bin/qemu-system-aarch64" "$qemu"
@@ -113,6 +115,7 @@ cp "$kdir/Image" "$l1/l2/Image"
 cp "$tmp/l2.cpio.gz" "$l1/l2/initrd.cpio.gz"
 cp "$firmware" "$l1/l2/AAVMF_CODE.fd"
 install -m 755 "$here/init-l1.sh" "$l1/init"
+install -m 644 "$here/init-lib.sh" "$l1/lib/e2e.sh"
 mkcpio "$l1" "$tmp/l1.cpio.gz" 1
 
 echo "busybox-static:arm64=$bbver" > "$tmp/inputs"

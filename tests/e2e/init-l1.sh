@@ -20,27 +20,9 @@
 
 /bin/busybox --install -s /bin
 export PATH=/bin
-mkdir -p /proc /sys /dev /tmp
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev 2>/dev/null
-mount -t debugfs none /sys/kernel/debug 2>/dev/null
-# Kernel messages would interleave with L2's console: keep them in dmesg.
-dmesg -n 1
-
 PROG=l1
-arg() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" < /proc/cmdline | head -n 1; }
-stage() { echo "E2E-STAGE $1 $(cut -d' ' -f1 /proc/uptime)"; }
-# rec STEP WHAT EXPECT GOT: one record (no quotes in the arguments)
-rec() {
-    printf 'E2E {"prog":"%s","step":"%s","call":"-","what":"%s","expect":"%s","got":"%s","errno":0}\n' \
-        "$PROG" "$1" "$2" "$3" "$4"
-}
-yesno() { if "$@"; then echo yes; else echo no; fi; }
-logged() { dmesg | grep -q "$1"; }
-MODE=$(arg e2e.mode)
-MODE=${MODE:-baseline}
-DISKSUM=$(arg e2e.disksum)
+. /lib/e2e.sh
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
 
 EDU=0000:00:02.0
 BLK=0000:00:03.0
@@ -78,24 +60,14 @@ rec group_alone "00:02.0 is alone in its iommu group" 1 \
 
 # --- virtio-blk with L1's kernel driver, DMA through the emulated SMMU -----
 stage disk
-sum=$(dd if=/dev/vda bs=65536 count=16 2>/dev/null | sha256sum | cut -d' ' -f1)
 rec disk_read "L1 reads the disk through virtio-blk behind the SMMU" \
-    "$DISKSUM" "${sum:-none}"
-if echo e2e-l1-marker | dd of=/dev/vda bs=512 seek=2048 conv=fsync 2>/dev/null
-then w=ok; else w=failed; fi
-rec disk_write "L1 writes a marker at 1 MiB" ok $w
+    "$DISKSUM" "$(disk_sum)"
+rec disk_write "L1 writes a marker at 1 MiB" ok "$(disk_mark e2e-l1-marker 2048)"
 
 # --- devices to vfio-pci ---------------------------------------------------
 stage bind
-vfio_bind() {
-    d=/sys/bus/pci/devices/$1
-    [ -e "$d/driver" ] && echo "$1" > "$d/driver/unbind"
-    echo vfio-pci > "$d/driver_override"
-    echo "$1" > /sys/bus/pci/drivers_probe
-}
-cdev() { echo "/dev/vfio/devices/$(ls "/sys/bus/pci/devices/$1/vfio-dev" 2>/dev/null)"; }
 for bdf in $EDU $BLK $GA $GB; do
-    vfio_bind "$bdf"
+    to_vfio "$bdf"
     drv=$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")" 2>/dev/null)
     rec "vfio_bound_$bdf" "$bdf is bound to vfio-pci" vfio-pci "${drv:-none}"
 done

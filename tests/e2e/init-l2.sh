@@ -17,25 +17,8 @@
 
 /bin/busybox --install -s /bin
 export PATH=/bin
-mkdir -p /proc /sys /dev /tmp
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev 2>/dev/null
-# Kernel messages (the SMMU's event log among them) would cut records on
-# the console in two: they are read from dmesg instead.
-dmesg -n 1
-
 PROG=l2
-arg() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" < /proc/cmdline | head -n 1; }
-stage() { echo "E2E-STAGE $1 $(cut -d' ' -f1 /proc/uptime)"; }
-rec() {
-    printf 'E2E {"prog":"%s","step":"%s","call":"-","what":"%s","expect":"%s","got":"%s","errno":0}\n' \
-        "$PROG" "$1" "$2" "$3" "$4"
-}
-yesno() { if "$@"; then echo yes; else echo no; fi; }
-logged() { dmesg | grep -q "$1"; }
-MODE=$(arg e2e.mode)
-MODE=${MODE:-baseline}
+. /lib/e2e.sh
 VSMMU=no
 case $MODE in accel|stale) VSMMU=yes ;; esac
 DISKSUM=$(arg e2e.disksum)
@@ -76,10 +59,8 @@ if [ "$MODE" = bench ]; then
     /bin/io-bench -n "${B}_64k" -b 65536 -c 512 /dev/vda
     if [ "$B" != none ] && [ -n "$EDU" ]; then
         # without a vIOMMU, L2's VFIO has no IOMMU to drive
-        d=/sys/bus/pci/devices/$EDU
-        echo vfio-pci > "$d/driver_override"
-        echo "$EDU" > /sys/bus/pci/drivers_probe
-        dev=/dev/vfio/devices/$(ls "$d/vfio-dev")
+        to_vfio "$EDU"
+        dev=$(cdev "$EDU")
         /bin/inval-bench -n "${B}_1p" -p 1 -r 400 "$dev"
         /bin/inval-bench -n "${B}_64p" -p 64 -r 100 "$dev"
     fi
@@ -107,12 +88,10 @@ blk_msis() {
 if [ "$MODE" != stale ]; then
     stage disk
     msis=$(blk_msis)
-    sum=$(dd if=/dev/vda bs=65536 count=16 2>/dev/null | sha256sum | cut -d' ' -f1)
     rec disk_read "L2 reads the disk through the assigned virtio-blk" \
-        "$DISKSUM" "${sum:-none}"
-    if echo e2e-l2-marker | dd of=/dev/vda bs=512 seek=4096 conv=fsync 2>/dev/null
-    then w=ok; else w=failed; fi
-    rec disk_write "L2 writes a marker at 2 MiB" ok $w
+        "$DISKSUM" "$(disk_sum)"
+    rec disk_write "L2 writes a marker at 2 MiB" ok \
+        "$(disk_mark e2e-l2-marker 4096)"
     grep 'virtio' /proc/interrupts | sed 's/^/# irq: /'
     # Completions come by MSI-X: in accel mode the device's doorbell write goes
     # through the guest's stage 1, which maps the host's MSI window 1:1 only
@@ -124,14 +103,12 @@ fi
 # --- accel: the guest's own VFIO drives edu DMA through the vSMMU ----------
 if [ $VSMMU = yes ] && [ -n "$EDU" ]; then
     stage dma
-    d=/sys/bus/pci/devices/$EDU
-    echo vfio-pci > "$d/driver_override"
-    echo "$EDU" > /sys/bus/pci/drivers_probe
+    to_vfio "$EDU"
     if [ "$MODE" = stale ]; then s=-s; else s=; fi
     # Under a device tree the MSI window is a firmware-required 1:1 map
     # (IOMMU_RESV_DIRECT), and Linux then keeps the device from userspace
     if [ "$(arg e2e.l2boot)" = dt ]; then s="$s -b EINVAL"; fi
-    /bin/dma-check -n l2dma -g $s "/dev/vfio/devices/$(ls "$d/vfio-dev")"
+    /bin/dma-check -n l2dma -g $s "$(cdev "$EDU")"
     rec dma_exit "dma-check in L2 exit status" 0 $?
     if [ "$MODE" = accel ] && [ "$(arg e2e.l2boot)" != dt ]; then
         rec smmu_event "L2's SMMU event log shows the blocked DMA" yes \
@@ -162,15 +139,10 @@ if [ $VSMMU = yes ] && [ -n "$EDU" ]; then
         if [ -n "$EDU" ]; then
             stage replugged
             for i in $(seq 20); do [ -b /dev/vda ] && break; sleep 1; done
-            sum=$(dd if=/dev/vda bs=65536 count=16 2>/dev/null |
-                  sha256sum | cut -d' ' -f1)
             rec disk_read_replug "L2 reads the disk through the plugged-back \
-virtio-blk" "$DISKSUM" "${sum:-none}"
-            d=/sys/bus/pci/devices/$EDU
-            echo vfio-pci > "$d/driver_override"
-            echo "$EDU" > /sys/bus/pci/drivers_probe
-            /bin/dma-check -n l2replug -g $s \
-                "/dev/vfio/devices/$(ls "$d/vfio-dev")"
+virtio-blk" "$DISKSUM" "$(disk_sum)"
+            to_vfio "$EDU"
+            /bin/dma-check -n l2replug -g $s "$(cdev "$EDU")"
             rec dma_replug_exit "dma-check on the plugged-back edu" 0 $?
         fi
     else

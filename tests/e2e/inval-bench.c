@@ -112,28 +112,14 @@ int main(int argc, char **argv)
     }
 
     for (r = 0; r < rounds; r++) {
-        struct iommu_ioas_map map = {
-            .size = sizeof(map),
-            .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-                     IOMMU_IOAS_MAP_WRITEABLE,
-            .ioas_id = ioas,
-            .user_va = (uintptr_t)buf,
-            .length = pages * PAGE,
-            .iova = IOVA,
-        };
-        struct iommu_ioas_unmap unmap = {
-            .size = sizeof(unmap),
-            .ioas_id = ioas,
-            .iova = IOVA,
-            .length = pages * PAGE,
-        };
+        uint64_t len = pages * PAGE;
 
-        if (ioctl(iommufd, IOMMU_IOAS_MAP, &map)) {
+        if (ioas_map(iommufd, ioas, buf, len, IOVA)) {
             err = errno;
             break;
         }
         t0 = now_ns();
-        if (ioctl(iommufd, IOMMU_IOAS_UNMAP, &unmap)) {
+        if (ioas_unmap(iommufd, ioas, IOVA, &len)) {
             err = errno;
             break;
         }

@@ -107,8 +107,8 @@ int c_ioas_alloc(const Check *c, int iommufd, uint32_t *ioas)
     return end(c, rc);
 }
 
-int c_ioas_map(const Check *c, int iommufd, uint32_t ioas, void *va,
-               uint64_t len, uint64_t iova)
+int ioas_map(int iommufd, uint32_t ioas, void *va, uint64_t len,
+             uint64_t iova)
 {
     struct iommu_ioas_map cmd = {
         .size = sizeof(cmd),
@@ -119,7 +119,28 @@ int c_ioas_map(const Check *c, int iommufd, uint32_t ioas, void *va,
         .length = len,
         .iova = iova,
     };
-    int rc = ioctl(iommufd, IOMMU_IOAS_MAP, &cmd);
+
+    return ioctl(iommufd, IOMMU_IOAS_MAP, &cmd);
+}
+
+int ioas_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *len)
+{
+    struct iommu_ioas_unmap cmd = {
+        .size = sizeof(cmd),
+        .ioas_id = ioas,
+        .iova = iova,
+        .length = *len,
+    };
+    int rc = ioctl(iommufd, IOMMU_IOAS_UNMAP, &cmd);
+
+    *len = cmd.length;
+    return rc;
+}
+
+int c_ioas_map(const Check *c, int iommufd, uint32_t ioas, void *va,
+               uint64_t len, uint64_t iova)
+{
+    int rc = ioas_map(iommufd, ioas, va, len, iova);
 
     begin(c, "IOMMU_IOAS_MAP");
     rep_in_hex("iova", iova);
@@ -130,18 +151,13 @@ int c_ioas_map(const Check *c, int iommufd, uint32_t ioas, void *va,
 int c_ioas_unmap(const Check *c, int iommufd, uint32_t ioas, uint64_t iova,
                  uint64_t len)
 {
-    struct iommu_ioas_unmap cmd = {
-        .size = sizeof(cmd),
-        .ioas_id = ioas,
-        .iova = iova,
-        .length = len,
-    };
-    int rc = ioctl(iommufd, IOMMU_IOAS_UNMAP, &cmd);
+    uint64_t done = len;
+    int rc = ioas_unmap(iommufd, ioas, iova, &done);
 
     begin(c, "IOMMU_IOAS_UNMAP");
     rep_in_hex("iova", iova);
     rep_in_hex("length", len);
-    rep_out_hex("length", cmd.length);
+    rep_out_hex("length", done);
     return end(c, rc);
 }
 

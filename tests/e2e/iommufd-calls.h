@@ -25,6 +25,12 @@ typedef struct Check {
 #define STEP(name, expect, what) \
     (&(Check){ rep_step(name), (expect), (what) })
 
+/* The bare calls, without a record (for timed loops); 0 or -1 and errno */
+int ioas_map(int iommufd, uint32_t ioas, void *va, uint64_t len,
+             uint64_t iova);
+/* *@len in: the length to unmap; out: what the kernel unmapped */
+int ioas_unmap(int iommufd, uint32_t ioas, uint64_t iova, uint64_t *len);
+
 int c_bind(const Check *c, int devfd, int iommufd, uint32_t *dev_id);
 int c_attach(const Check *c, int devfd, uint32_t pt_id);
 int c_detach(const Check *c, int devfd);
