@@ -21,7 +21,6 @@
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
-#include "system/dma.h"
 #include "system/iommufd-nesting.h"
 #include "smmuv3-accel.h"
 #include "trace.h"
@@ -39,8 +38,6 @@
 #define CMD0_SCALE      MAKE_64BIT_MASK(20, 5)
 #define CMD0_VMID       MAKE_64BIT_MASK(32, 16)
 #define CMD0_ASID       MAKE_64BIT_MASK(48, 16)
-/* CMD_SYNC word 1: MSIAddr[51:2] */
-#define SYNC1_MSIADDR   MAKE_64BIT_MASK(2, 50)
 #define CMD0_ASID_HI    MAKE_64BIT_MASK(56, 8)
 #define CMD1_LEAF       BIT_ULL(0)
 #define CMD1_TTL        MAKE_64BIT_MASK(8, 2)
@@ -195,6 +192,7 @@ static bool flush(SMMUv3Accel *a, SMMUCmdError *err)
 {
     SMMUv3AccelBatch *b = &a->batch;
     uint32_t done, bad;
+    bool ok;
 
     if (!b->len) {
         return true;
@@ -207,17 +205,23 @@ static bool flush(SMMUv3Accel *a, SMMUCmdError *err)
     bad = find_failing(a, done);
     if (bad < b->len) {
         a->n_host_errors++;
-        trace_smmuv3_accel_cmd_failed(bad, b->cons[bad], b->cmds[bad][0],
-                                      b->cmds[bad][1]);
+        uint64_t w0 = le64_to_cpu(b->cmds[bad][0]);
+        uint64_t w1 = le64_to_cpu(b->cmds[bad][1]);
+
+        trace_smmuv3_accel_cmd_failed(bad, b->cons[bad], w0, w1);
         qemu_log_mask(LOG_GUEST_ERROR, "arm-smmuv3 accel: the host refused "
-                      "command 0x%016" PRIx64 " 0x%016" PRIx64 "\n",
-                      b->cmds[bad][0], b->cmds[bad][1]);
-        /* Stop the queue on the culprit; what precedes it is complete */
+                      "command 0x%016" PRIx64 " 0x%016" PRIx64 "\n", w0, w1);
+        /*
+         * Stop the queue on the culprit; what precedes it is complete.  An
+         * error the caller had for a later command is replaced: the
+         * earliest failing command is the one the guest must see.
+         */
         a->smmu->cmdq.cons = b->cons[bad];
         *err = SMMU_CERROR_ILL;
     }
+    ok = bad >= b->len;
     b->len = 0;
-    return bad >= b->len;
+    return ok;
 }
 
 bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
@@ -265,8 +269,9 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
     if (a->batch.len == a->batch.cap && !flush(a, err)) {
         return false;
     }
-    a->batch.cmds[a->batch.len][0] = c[0] & fmt->mask0;
-    a->batch.cmds[a->batch.len][1] = c[1] & fmt->mask1;
+    /* The uAPI takes the command as it sits in a queue: little-endian */
+    a->batch.cmds[a->batch.len][0] = cpu_to_le64(c[0] & fmt->mask0);
+    a->batch.cmds[a->batch.len][1] = cpu_to_le64(c[1] & fmt->mask1);
     a->batch.cons[a->batch.len] = s->cmdq.cons;
     a->batch.len++;
     if (!s->accel_batch) {
@@ -282,27 +287,13 @@ void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err)
     }
 }
 
-/*
- * CMD_SYNC with CS=SIG_IRQ and an MSI address: the completion is MSIData
- * written there, 32 bits.  Linux points it at the CMD_SYNC's own queue slot
- * and polls that memory, instead of reading CMDQ_CONS (a trap to the VMM
- * per poll).  Everything before the CMD_SYNC has reached the host by now:
- * the batch is flushed when QEMU's own commands come.
- */
-bool smmuv3_accel_sync_msi(SMMUv3State *s, const Cmd *cmd)
+void smmuv3_accel_batch_reset(SMMUv3AccelBatch *b)
 {
-    uint64_t addr = ((uint64_t)cmd->word[3] << 32 | cmd->word[2]) &
-                    SYNC1_MSIADDR;
-    uint32_t data = cpu_to_le32(cmd->word[1]);
-    MemTxResult res;
-
-    if (!s->accel_state || !FIELD_EX32(s->idr[0], IDR0, MSI) || !addr) {
-        return false;
+    /* Consumption always ends with a flush: nothing should be left */
+    if (b->len) {
+        trace_smmuv3_accel_batch_dropped(b->len);
     }
-    res = dma_memory_write(&address_space_memory, addr, &data, sizeof(data),
-                           MEMTXATTRS_UNSPECIFIED);
-    trace_smmuv3_accel_sync_msi(addr, cmd->word[1], res);
-    return true;
+    b->len = 0;
 }
 
 void smmuv3_accel_batch_init(SMMUv3AccelBatch *b)

@@ -57,7 +57,7 @@ typedef struct IdrField {
 #define STALL_NONE       1
 #define STALL_FORCED     2
 #define OAS_44           4
-#define OAS_52           6
+#define OAS_48           5
 #define SSIDSIZE_MAX     20
 
 static const IdrField idr_fields[] = {
@@ -75,8 +75,12 @@ static const IdrField idr_fields[] = {
     IDR_FIELD(IDR1, SSIDSIZE,    MIN,      SSIDSIZE_MAX),
     IDR_FIELD(IDR3, BBML,        MIN,      2),
     IDR_FIELD(IDR3, RIL,         AND,      1),
-    IDR_FIELD(IDR5, VAX,         MIN,      1),
-    IDR_FIELD(IDR5, OAS,         MIN,      OAS_52),
+    /*
+     * QEMU walks the guest's stage 1 itself for emulated devices and the
+     * MSI doorbells of assigned ones: 48-bit VAs and outputs at most.
+     */
+    IDR_FIELD(IDR5, VAX,         MIN,      0),
+    IDR_FIELD(IDR5, OAS,         MIN,      OAS_48),
     IDR_FIELD(IDR5, GRAN4K,      AND,      1),
     IDR_FIELD(IDR5, GRAN16K,     AND,      1),
     IDR_FIELD(IDR5, GRAN64K,     AND,      1),
@@ -166,6 +170,12 @@ bool smmuv3_accel_parse_props(SMMUv3State *s, Error **errp)
         if (!ok) {
             error_setg(errp, "oas=%s is not an SMMUv3 output address size; "
                        "use auto, 32, 36, 40, 42, 44, 48 or 52", s->oas);
+            return false;
+        }
+        if (v > oas_bits[OAS_48]) {
+            error_setg(errp, "oas=%s is not offered: QEMU's own stage-1 "
+                       "walk (emulated devices, MSI doorbells) outputs 48 "
+                       "bits at most; use oas=48 or auto", s->oas);
             return false;
         }
     }
@@ -271,6 +281,11 @@ static void clear_unnested_features(uint32_t idr[6])
     idr[0] = FIELD_DP32(idr[0], IDR0, BTM, 0);
     idr[0] = FIELD_DP32(idr[0], IDR0, PRI, 0);
     idr[0] = FIELD_DP32(idr[0], IDR0, HYP, 0);
+    /*
+     * The host walks the guest's CDs: CD.HAD0/1 would mean what the host
+     * does, and the uAPI does not say whether it has HAD.
+     */
+    idr[3] = FIELD_DP32(idr[3], IDR3, HAD, 0);
     idr[3] = FIELD_DP32(idr[3], IDR3, XNX, 0);
     idr[3] = FIELD_DP32(idr[3], IDR3, FWB, 0);
 }

@@ -30,6 +30,7 @@
 #define STE0_S1CDMAX_LEN    5
 #define STE1_S1DSS_SHIFT    0
 #define STE1_S1DSS_LEN      2
+#define STE1_S1STALLD_SHIFT 27
 #define STE1_EATS_SHIFT     28
 #define STE1_EATS_LEN       2
 #define STE1_STRW_SHIFT     30
@@ -128,15 +129,23 @@ static bool ensure_viommu_ready(SMMUv3Accel *a)
     return a->viommu_id && a->abort_hwpt_id && a->bypass_hwpt_id;
 }
 
-static void record_bad_ste(SMMUv3Accel *a, uint32_t sid, const char *why)
+/*
+ * An STE the host will not get: C_BAD_STE when a command asked for it
+ * (@report), never on a register write or a plug, which no transaction
+ * or command of the guest caused.
+ */
+static void record_bad_ste(SMMUv3Accel *a, uint32_t sid, const char *why,
+                           bool report)
 {
     SMMUEventInfo info = { .type = SMMU_EVT_C_BAD_STE, .sid = sid };
 
     a->n_bad_ste++;
-    trace_smmuv3_accel_bad_ste(sid, why);
+    trace_smmuv3_accel_bad_ste(sid, why, report);
     qemu_log_mask(LOG_GUEST_ERROR, "arm-smmuv3 accel: STE of SID 0x%x "
                   "cannot be installed: %s\n", sid, why);
-    smmuv3_record_event(a->smmu, &info);
+    if (report) {
+        smmuv3_record_event(a->smmu, &info);
+    }
 }
 
 static bool attach(SMMUv3AccelDevice *dev, uint32_t hwpt_id, Error **errp)
@@ -174,12 +183,25 @@ static void fall_back_to_abort(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
     release_s1(a, dev);
 }
 
+/*
+ * The guest was told there is no stall (IDR0.STALL_MODEL=1), but a host
+ * that can stall would honour CD.S for a stream whose S1STALLD is 0: set
+ * it there, as Linux does for its own STEs; elsewhere it is RES0.
+ */
+static uint64_t smmuv3_accel_ste_stalld(SMMUv3Accel *a, uint64_t ste1)
+{
+    bool host_stalls = FIELD_EX32(a->idr.host[0], IDR0, STALL_MODEL) == 0;
+
+    return deposit64(ste1, STE1_S1STALLD_SHIFT, 1, host_stalls);
+}
+
 static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
-                       const uint64_t guest[2])
+                       const uint64_t guest[2], bool report)
 {
     uint64_t ste[2] = {
         guest[0] & STE0_HOST_MASK,
-        guest[1] & STE1_HOST_MASK,
+        guest[0] & STE0_V ? smmuv3_accel_ste_stalld(a, guest[1] &
+                                                    STE1_HOST_MASK) : 0,
     };
     uint32_t old = dev->s1_hwpt_id, hwpt;
     Error *err = NULL;
@@ -194,14 +216,14 @@ static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
                                                   a->viommu_id, ste, &hwpt,
                                                   &err)) {
         a->n_host_errors++;
-        record_bad_ste(a, sid, error_get_pretty(err));
+        record_bad_ste(a, sid, error_get_pretty(err), report);
         error_free(err);
         fall_back_to_abort(a, dev);
         return;
     }
     if (!attach(dev, hwpt, &err)) {
         a->n_host_errors++;
-        record_bad_ste(a, sid, error_get_pretty(err));
+        record_bad_ste(a, sid, error_get_pretty(err), report);
         error_free(err);
         iommufd_backend_free_id(a->be, hwpt);
         fall_back_to_abort(a, dev);
@@ -216,7 +238,7 @@ static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
 }
 
 static void install_shared(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
-                           uint32_t sid, SteTarget target)
+                           uint32_t sid, SteTarget target, bool report)
 {
     uint32_t hwpt = target == TARGET_BYPASS ? a->bypass_hwpt_id :
                     a->abort_hwpt_id;
@@ -224,12 +246,11 @@ static void install_shared(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
 
     if (!attach(dev, hwpt, &err)) {
         a->n_host_errors++;
-        if (smmu_enabled(a->smmu)) {
-            record_bad_ste(a, sid, error_get_pretty(err));
-        } else {
-            error_report_err(err);
-            err = NULL;
-        }
+        warn_report_once("arm-smmuv3 accel: the host refused the %s HWPT "
+                         "of a device: %s", target_names[target],
+                         error_get_pretty(err));
+        record_bad_ste(a, sid, error_get_pretty(err),
+                       report && smmu_enabled(a->smmu));
         error_free(err);
         fall_back_to_abort(a, dev);
         return;
@@ -238,7 +259,8 @@ static void install_shared(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
     release_s1(a, dev);
 }
 
-void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
+void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
+                          bool report)
 {
     SMMUv3State *s = a->smmu;
     uint32_t sid = smmuv3_accel_device_sid(dev);
@@ -257,16 +279,16 @@ void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
         target = FIELD_EX32(s->gbpa, GBPA, ABORT) ? TARGET_ABORT
                                                    : TARGET_BYPASS;
         trace_smmuv3_accel_install(sid, "disabled", target_names[target]);
-        install_shared(a, dev, sid, target);
+        install_shared(a, dev, sid, target, report);
         return;
     }
     if (smmu_find_ste(s, sid, &ste, &event)) {
         /* Out-of-range SID, unreadable table: QEMU reports it itself */
-        if (event.type != SMMU_EVT_NONE) {
+        if (report && event.type != SMMU_EVT_NONE) {
             smmuv3_record_event(s, &event);
         }
         trace_smmuv3_accel_install(sid, "unreadable", "abort");
-        install_shared(a, dev, sid, TARGET_ABORT);
+        install_shared(a, dev, sid, TARGET_ABORT, report);
         return;
     }
     words[0] = ste.word[0] | (uint64_t)ste.word[1] << 32;
@@ -277,7 +299,7 @@ void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
     } else {
         target = ste_classify(s, words, &why);
         if (target < 0) {
-            record_bad_ste(a, sid, why);
+            record_bad_ste(a, sid, why, report);
             target = TARGET_INVALID;
         }
     }
@@ -285,17 +307,17 @@ void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
 
     switch (target) {
     case TARGET_S1:
-        install_s1(a, dev, sid, words);
+        install_s1(a, dev, sid, words, report);
         break;
     case TARGET_INVALID: {
         /* V=0 lets the host report C_BAD_STE for DMA on this stream */
         static const uint64_t invalid[2];
 
-        install_s1(a, dev, sid, invalid);
+        install_s1(a, dev, sid, invalid, report);
         break;
     }
     default:
-        install_shared(a, dev, sid, target);
+        install_shared(a, dev, sid, target, report);
         break;
     }
 }
@@ -305,7 +327,7 @@ void smmuv3_accel_install_all(SMMUv3Accel *a)
     SMMUv3AccelDevice *dev;
 
     QLIST_FOREACH(dev, &a->devices, next) {
-        smmuv3_accel_install(a, dev);
+        smmuv3_accel_install(a, dev, false);
     }
 }
 
@@ -322,7 +344,7 @@ void smmuv3_accel_install_ste_range(SMMUv3State *s, uint32_t first,
         uint32_t sid = smmuv3_accel_device_sid(dev);
 
         if (sid >= first && sid <= last) {
-            smmuv3_accel_install(a, dev);
+            smmuv3_accel_install(a, dev, true);
         }
     }
 }

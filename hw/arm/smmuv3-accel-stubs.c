@@ -40,7 +40,8 @@ void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err)
 {
 }
 
-bool smmuv3_accel_sync_msi(SMMUv3State *s, const Cmd *cmd)
+bool smmuv3_accel_irq_msi(SMMUv3State *s, SMMUIrq irq, const Cmd *sync,
+                          MemTxResult *res)
 {
     return false;
 }

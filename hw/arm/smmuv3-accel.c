@@ -173,8 +173,18 @@ static AddressSpace *accel_get_address_space(PCIBus *bus, void *opaque,
 static AddressSpace *accel_get_msi_address_space(PCIBus *bus, void *opaque,
                                                  int devfn)
 {
-    return is_assigned(bus, devfn) ? smmu_find_add_as(bus, opaque, devfn)
-                                   : NULL;
+    SMMUv3Accel *a = ARM_SMMUV3(opaque)->accel_state;
+    SMMUv3AccelDevice *dev = find_device(a, bus, devfn);
+    AddressSpace *as;
+
+    if (!dev) {
+        return NULL;
+    }
+    as = smmu_find_add_as(bus, opaque, devfn);
+    /* Where the doorbell is, not a transaction: no event if not mapped */
+    dev->sdev = container_of(as, SMMUDevice, as);
+    dev->sdev->lookup_only = true;
+    return as;
 }
 
 static void free_id(SMMUv3Accel *a, uint32_t *id)
@@ -284,6 +294,10 @@ static void device_release(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
     dev->hwpt_id = 0;
     free_id(a, &dev->s1_hwpt_id);
     free_id(a, &dev->vdevice_id);
+    if (dev->sdev) {
+        /* The slot may get an emulated device, whose DMA faults are real */
+        dev->sdev->lookup_only = false;
+    }
     QLIST_REMOVE(dev, next);
     trace_smmuv3_accel_device_del(dev->devfn);
     g_free(dev);
@@ -291,7 +305,7 @@ static void device_release(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
     /* The group mates that stay get their own translation back */
     QLIST_FOREACH(m, &a->devices, next) {
         if (reinstall_group && group >= 0 && m->host_group == group) {
-            smmuv3_accel_install(a, m);
+            smmuv3_accel_install(a, m, false);
         }
     }
 }
@@ -369,7 +383,7 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
      * iommu group must be able to join as VFIO attaches them.
      */
     if (phase_check(PHASE_MACHINE_READY)) {
-        smmuv3_accel_install(a, dev);
+        smmuv3_accel_install(a, dev, false);
     }
     return true;
 }
@@ -462,6 +476,7 @@ void smmuv3_accel_init_regs(SMMUv3State *s)
         return;
     }
     smmuv3_accel_idr_apply(&a->idr, s->idr);
+    smmuv3_accel_batch_reset(&a->batch);
     /* Reset: the SMMU is disabled, GBPA decides, no event queue */
     smmuv3_accel_install_all(a);
     smmuv3_accel_evtq_update(a);

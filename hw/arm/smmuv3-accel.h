@@ -38,10 +38,12 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
 /* Send what is gathered; on failure CONS is moved to the failing command */
 void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err);
 /*
- * A CMD_SYNC asking for an interrupt: true when its completion was the MSI
- * write (IDR0.MSI), false when the wired interrupt applies.
+ * Interrupt @irq as an MSI (IDR0.MSI; @sync: the CMD_SYNC that asked for
+ * it): true when it was written, with *@res the write's result; false when
+ * the wired interrupt applies.
  */
-bool smmuv3_accel_sync_msi(SMMUv3State *s, const Cmd *cmd);
+bool smmuv3_accel_irq_msi(SMMUv3State *s, SMMUIrq irq, const Cmd *sync,
+                          MemTxResult *res);
 
 #include "system/iommufd.h"
 #include "system/iommufd-veventq.h"
@@ -63,6 +65,8 @@ typedef struct SMMUv3AccelDevice {
     uint32_t hwpt_id;
     uint32_t s1_hwpt_id;
     uint64_t ste[2];
+    /* QEMU's walk of its MSI doorbell, once asked for */
+    SMMUDevice *sdev;
     QLIST_ENTRY(SMMUv3AccelDevice) next;
 } SMMUv3AccelDevice;
 
@@ -131,12 +135,15 @@ void smmuv3_accel_idr_visit(const SMMUv3AccelIdr *idr,
                             SMMUv3AccelIdrVisit *fn, void *opaque);
 
 /* smmuv3-accel-ste.c */
-void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev);
+/* @report: a command asked for it, so a refused STE raises C_BAD_STE */
+void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
+                          bool report);
 void smmuv3_accel_install_all(SMMUv3Accel *a);
 
 /* smmuv3-accel-cmdq.c */
 void smmuv3_accel_batch_init(SMMUv3AccelBatch *b);
 void smmuv3_accel_batch_cleanup(SMMUv3AccelBatch *b);
+void smmuv3_accel_batch_reset(SMMUv3AccelBatch *b);
 
 /* smmuv3-accel-evtq.c */
 void smmuv3_accel_evtq_update(SMMUv3Accel *a);

@@ -21,8 +21,17 @@ REG32(CR0, 0x20)
 REG32(GBPA, 0x44)
     FIELD(GBPA, ABORT,      20, 1)
     FIELD(GBPA, UPDATE,     31, 1)
+REG32(IRQ_CTRL, 0x50)
+    FIELD(IRQ_CTRL, GERROR_IRQEN, 0, 1)
+    FIELD(IRQ_CTRL, EVENTQ_IRQEN, 2, 1)
 REG32(GERROR, 0x60)
     FIELD(GERROR, CMDQ_ERR,  0, 1)
+    FIELD(GERROR, MSI_CMDQ_ABT_ERR,   4, 1)
+    FIELD(GERROR, MSI_EVENTQ_ABT_ERR, 5, 1)
+    FIELD(GERROR, MSI_GERROR_ABT_ERR, 7, 1)
+REG32(GERRORN, 0x64)
+#define A_GERROR_IRQ_CFG0 0x68
+REG32(GERROR_IRQ_CFG1, 0x70)
 #define A_STRTAB_BASE 0x80
 REG32(STRTAB_BASE_CFG, 0x88)
 #define A_CMDQ_BASE 0x90
@@ -30,6 +39,8 @@ REG32(CMDQ_PROD, 0x98)
 REG32(CMDQ_CONS, 0x9c)
     FIELD(CMDQ_CONS, ERR,   24, 7)
 #define A_EVENTQ_BASE 0xa0
+#define A_EVENTQ_IRQ_CFG0 0xb0
+REG32(EVENTQ_IRQ_CFG1, 0xb8)
 REG32(EVENTQ_PROD, 0x100a8)
     FIELD(EVENTQ_PROD, OVFLG, 31, 1)
 REG32(EVENTQ_CONS, 0x100ac)
@@ -38,6 +49,7 @@ REG32(EVENTQ_CONS, 0x100ac)
 #define CR0_EVENTQEN    BIT(2)
 #define CR0_CMDQEN      BIT(3)
 #define CERROR_ILL      1
+#define CERROR_ABT      2
 
 /* Guest memory layout (virt RAM starts at 1 GiB) */
 #define STRTAB          0x40100000ULL
@@ -57,6 +69,7 @@ REG32(EVENTQ_CONS, 0x100ac)
 #define OP_CMD_SYNC     0x46
 #define SYNC_CS_IRQ     (1ULL << 12)
 #define SYNC_CS_SEV     (2ULL << 12)
+#define EVT_C_BAD_STREAMID 0x02
 #define EVT_C_BAD_STE   0x04
 #define EVT_F_TRANSLATION 0x10
 
@@ -65,6 +78,7 @@ typedef struct Accel {
     HmClient *hm;
     uint64_t base;
     uint32_t prod;
+    unsigned qlog2;
     char *dir;
     char *report;
 } Accel;
@@ -107,6 +121,7 @@ static bool accel_start_dev(Accel *a, const char *profile, const char *opts,
         return false;
     }
     memset(a, 0, sizeof(*a));
+    a->qlog2 = QLOG2;
     a->dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
     prefix = model_prefix(a, profile);
     g_setenv("QTEST_QEMU_BINARY", prefix, true);
@@ -190,10 +205,10 @@ static void guest_enable(Accel *a)
 static void queue_cmd(Accel *a, uint64_t w0, uint64_t w1)
 {
     uint64_t cmd[2] = { cpu_to_le64(w0), cpu_to_le64(w1) };
-    uint32_t idx = a->prod & ((1 << QLOG2) - 1);
+    uint32_t idx = a->prod & ((1 << a->qlog2) - 1);
 
     qtest_memwrite(a->qts, CMDQ + idx * 16, cmd, sizeof(cmd));
-    a->prod = (a->prod + 1) & ((2 << QLOG2) - 1);
+    a->prod = (a->prod + 1) & ((2 << a->qlog2) - 1);
 }
 
 static void kick(Accel *a)
@@ -206,7 +221,10 @@ static void cfgi_ste(Accel *a, uint32_t sid)
     queue_cmd(a, OP_CFGI_STE | (uint64_t)sid << 32, 1);
     queue_cmd(a, OP_CMD_SYNC, 0);
     kick(a);
-    g_assert_cmpuint(rd(a, A_CMDQ_CONS), ==, a->prod);
+    /* Consumed without a new error (CONS.ERR keeps the last one) */
+    g_assert_cmpuint(rd(a, A_CMDQ_CONS) & 0xfffff, ==, a->prod);
+    g_assert_cmpuint(FIELD_EX32(rd(a, A_GERROR) ^ rd(a, A_GERRORN), GERROR,
+                                CMDQ_ERR), ==, 0);
 }
 
 static long host_cmds(Accel *a, uint64_t (*cmds)[2], size_t max)
@@ -250,6 +268,8 @@ static void test_idr_profile(gconstpointer data)
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, p->oas);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, GRAN16K), ==,
                      p->gran16k);
+    /* The host walks the CDs and the uAPI does not tell its HAD */
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, HAD), ==, 0);
     accel_stop(&a);
 }
 
@@ -522,6 +542,165 @@ static void test_host_failure_at_exact_command(void)
     g_assert_cmphex(cmds[1][0] & 0xff, ==, OP_CMD_SYNC);
     g_assert_cmphex(cmds[2][0] & 0xff, ==, OP_TLBI_NH_ASID);
     g_assert_cmphex(cmds[3][0] & 0xff, ==, OP_CMD_SYNC);
+    accel_stop(&a);
+}
+
+/* Make the host refuse calls @first to @last of IOMMU_HWPT_INVALIDATE */
+static void fail_invalidations(Accel *a, unsigned first, unsigned last)
+{
+    for (unsigned i = first; i <= last; i++) {
+        g_assert_cmpint(hm_client_fail_nth(a->hm, "IOMMU_HWPT_INVALIDATE", i,
+                                           EIO), ==, 0);
+    }
+}
+
+/* As Linux does after a command error: a CMD_SYNC in its slot, GERRORN */
+static void cmdq_resume(Accel *a)
+{
+    uint64_t sync[2] = { cpu_to_le64(OP_CMD_SYNC), 0 };
+    uint32_t cons = rd(a, A_CMDQ_CONS);
+
+    qtest_memwrite(a->qts, CMDQ + (cons & ((1 << a->qlog2) - 1)) * 16, sync,
+                   sizeof(sync));
+    wr(a, A_GERRORN, rd(a, A_GERROR));
+}
+
+/* A bigger command queue, empty, at CMDQ */
+static void cmdq_resize(Accel *a, unsigned qlog2)
+{
+    wr(a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN);
+    wrq(a, A_CMDQ_BASE, CMDQ | qlog2);
+    wr(a, A_CMDQ_PROD, 0);
+    wr(a, A_CMDQ_CONS, 0);
+    a->prod = 0;
+    a->qlog2 = qlog2;
+    wr(a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+}
+
+/*
+ * After a refused command nothing behind it takes effect: a CMD_SYNC must
+ * not signal completion (its MSI word stays as it was), a CFGI_STE must
+ * not reach the host.  Once the guest fixes the slot and acknowledges the
+ * error, the queue resumes and both do.
+ */
+static void test_host_failure_stops_sync_and_ste(void)
+{
+    const uint64_t msi = CDTAB + 0x8000;
+    Accel a;
+    uint64_t ste[4];
+    uint32_t first, cons;
+    int ats;
+
+    if (!accel_start_s1(&a, "grace", "")) {
+        return;
+    }
+    qtest_writel(a.qts, msi, 0xffffffff);
+    /* The batch of one, its replay, the command alone: all refused */
+    fail_invalidations(&a, 1, 3);
+    write_ste(&a, DEV_SID, 1 | (4 << 1), 0);
+    first = a.prod;
+    queue_cmd(&a, OP_TLBI_NH_ASID | 3ULL << 48, 0);
+    queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | 0x5a5a0001ULL << 32, msi);
+    queue_cmd(&a, OP_CFGI_STE | (uint64_t)DEV_SID << 32, 1);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+
+    cons = rd(&a, A_CMDQ_CONS);
+    g_assert_cmpuint(cons & 0xfffff, ==, first);
+    g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ILL);
+    g_assert_cmphex(qtest_readl(a.qts, msi), ==, 0xffffffff);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 7);
+
+    cmdq_resume(&a);
+    /* CONS.ERR keeps the last error: only the index moves */
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS) & 0xfffff, ==, a.prod);
+    g_assert_cmphex(qtest_readl(a.qts, msi), ==, 0x5a5a0001);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 6);
+    accel_stop(&a);
+}
+
+/*
+ * A refusal when the batch is full (256 commands): the queue stops on the
+ * culprit, and none of the commands read after it reach the host.
+ */
+static void test_host_failure_in_full_batch(void)
+{
+    const uint64_t msi = CDTAB + 0x8000;
+    Accel a;
+    g_autofree uint64_t (*cmds)[2] = g_malloc0(1024 * sizeof(*cmds));
+    uint32_t first, cons;
+    long n;
+
+    if (!accel_start_s1(&a, "grace", "")) {
+        return;
+    }
+    cmdq_resize(&a, 9);
+    qtest_writel(a.qts, msi, 0xffffffff);
+    /* The full batch and its replay, then command 10 of the singles */
+    fail_invalidations(&a, 1, 2);
+    fail_invalidations(&a, 13, 13);
+    first = a.prod;
+    for (uint64_t asid = 0; asid < 300; asid++) {
+        queue_cmd(&a, OP_TLBI_NH_ASID | asid << 48, 0);
+    }
+    queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | 0x5a5a0001ULL << 32, msi);
+    kick(&a);
+
+    cons = rd(&a, A_CMDQ_CONS);
+    g_assert_cmpuint(cons & 0xfffff, ==, first + 10);
+    g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ILL);
+    g_assert_cmphex(qtest_readl(a.qts, msi), ==, 0xffffffff);
+    /* Commands 0 to 9, each followed by the host's own CMD_SYNC */
+    n = host_cmds(&a, cmds, 1024);
+    g_assert_cmpint(n, ==, 20);
+    for (int i = 0; i < n; i += 2) {
+        g_assert_cmphex(cmds[i][0] & 0xff, ==, OP_TLBI_NH_ASID);
+        g_assert_cmpuint(cmds[i][0] >> 48, ==, i / 2);
+    }
+    accel_stop(&a);
+}
+
+/*
+ * A queue that stops on an unreadable entry (CERROR_ABT): what was read
+ * before it has been consumed, so it must reach the host now, not with
+ * whatever comes later.
+ */
+static void test_queue_abort_sends_what_precedes(void)
+{
+    /*
+     * virt's 128 MiB of RAM end here: a queue (64-byte aligned) whose
+     * slots 2 and 3 are the last 32 bytes of RAM, slot 4 past it.
+     */
+    const uint64_t ram_end = 0x48000000ULL;
+    uint64_t cmd[4] = {
+        cpu_to_le64(OP_TLBI_NH_ASID | 5ULL << 48), 0,
+        cpu_to_le64(OP_TLBI_NH_ASID | 6ULL << 48), 0,
+    };
+    uint64_t cmds[8][2];
+    Accel a;
+    uint32_t cons;
+
+    if (!accel_start_s1(&a, "grace", "")) {
+        return;
+    }
+    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN);
+    wrq(&a, A_CMDQ_BASE, (ram_end - 64) | QLOG2);
+    wr(&a, A_CMDQ_PROD, 2);
+    wr(&a, A_CMDQ_CONS, 2);
+    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+    qtest_memwrite(a.qts, ram_end - sizeof(cmd), cmd, sizeof(cmd));
+    wr(&a, A_CMDQ_PROD, 5);
+
+    cons = rd(&a, A_CMDQ_CONS);
+    g_assert_cmpuint(cons & 0xfffff, ==, 4);
+    g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ABT);
+    /* One call: both commands, then the host's CMD_SYNC */
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 3);
+    g_assert_cmpuint(cmds[0][0] >> 48, ==, 5);
+    g_assert_cmpuint(cmds[1][0] >> 48, ==, 6);
+    g_assert_cmphex(cmds[2][0] & 0xff, ==, OP_CMD_SYNC);
     accel_stop(&a);
 }
 
@@ -891,6 +1070,76 @@ static void test_sync_msi_into_dma_device(void)
     accel_stop(&a);
 }
 
+/* ich9-ahci in slot 5 of pcie.0 (StreamID 0x28) with a disk on port 0 */
+#define AHCI_SID        0x28
+#define AHCI_CFG(reg)   (ECAM + (AHCI_SID << 12) + (reg))
+#define AHCI_BAR        0x10200000ULL
+#define AHCI_PORT0      (AHCI_BAR + 0x100)
+#define AHCI_CLB        0x40a00000ULL
+#define AHCI_FB         0x40a01000ULL
+#define AHCI_CTBA       0x40a02000ULL
+#define AHCI_DEVS       " -device ich9-ahci,id=ahci0,bus=pcie.0,addr=5.0"    \
+                        " -blockdev null-co,node-name=null0"                 \
+                        " -device ide-hd,drive=null0,bus=ahci0.0"
+
+/* AHCI enabled, port 0 running with a command list (mapped at once) */
+static void ahci_start_port0(Accel *a)
+{
+    uint32_t hdr[8] = { 0 };
+
+    qtest_writel(a->qts, AHCI_CFG(0x24), AHCI_BAR);
+    qtest_writew(a->qts, AHCI_CFG(0x04), 0x6);
+    qtest_writel(a->qts, AHCI_BAR + 0x04, 1U << 31);
+    /* Every slot's header points at a command table in RAM */
+    hdr[0] = cpu_to_le32(5);
+    hdr[2] = cpu_to_le32((uint32_t)AHCI_CTBA);
+    for (int slot = 0; slot < 32; slot++) {
+        qtest_memwrite(a->qts, AHCI_CLB + slot * 32, hdr, sizeof(hdr));
+    }
+    qtest_writel(a->qts, AHCI_PORT0 + 0x00, AHCI_CLB);
+    qtest_writel(a->qts, AHCI_PORT0 + 0x08, AHCI_FB);
+    qtest_writel(a->qts, AHCI_PORT0 + 0x18, (1 << 4) | 1);
+}
+
+/*
+ * A guest aims its event queue at an emulated DMA device behind this
+ * SMMU (AHCI port 0 + 0x20, so that an event's word 6 lands on PxCI and
+ * issues commands, whose DMA the SMMU translates), then has the accel
+ * install fail on an unreadable stream table (F_STE_FETCH) from a
+ * CFGI_STE.  The event must be written out of the SMMU's lock, or QEMU
+ * deadlocks.
+ */
+static void test_event_into_dma_device(void)
+{
+    Accel a;
+    g_autofree char *devs = g_strdup_printf("%s%s", vfio_dev, AHCI_DEVS);
+
+    if (!accel_start_dev(&a, "grace", "", devs)) {
+        return;
+    }
+    ahci_start_port0(&a);
+    guest_enable(&a);
+    smmuv3_qtest_watchdog(60);
+    /*
+     * Unassigned memory: word 6 of F_STE_FETCH is its low bits (0x200).
+     * The queue (64-byte aligned) starts on port 0, and its slot 1, where
+     * the guest set PROD, is at +0x20.
+     */
+    wrq(&a, A_STRTAB_BASE, 0x5000000000ULL);
+    wrq(&a, A_EVENTQ_BASE, AHCI_PORT0 | 1);
+    wr(&a, A_EVENTQ_PROD, 1);
+    wr(&a, A_EVENTQ_CONS, 1);
+    queue_cmd(&a, OP_CFGI_STE | (uint64_t)DEV_SID << 32, 1);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+    /* The event reached the device: slot 9 was issued */
+    g_assert_cmphex(qtest_readl(a.qts, AHCI_PORT0 + 0x38) & BIT(9), ==,
+                    BIT(9));
+    smmuv3_qtest_watchdog(0);
+    accel_stop(&a);
+}
+
 static QDict *query_one(Accel *a)
 {
     QDict *rsp = qtest_qmp(a->qts, "{ 'execute': 'query-smmuv3-accel' }");
@@ -939,11 +1188,11 @@ static void test_query_reports_state(void)
     g_assert_cmpint(qdict_get_int(info, "viommu"), !=, 0);
     g_assert_cmpint(qdict_get_int(info, "batches"), ==, 1);
     g_assert_cmpint(qdict_get_int(info, "commands-forwarded"), ==, 2);
-    /* The host's 44 bits win over QEMU's offer of 52 */
+    /* The host's 44 bits win over QEMU's offer of 48 */
     f = find_field(info, "IDR5.OAS");
     g_assert_cmpstr(qdict_get_str(f, "rule"), ==, "MIN");
     g_assert_cmpint(qdict_get_int(f, "host"), ==, 4);
-    g_assert_cmpint(qdict_get_int(f, "qemu"), ==, 6);
+    g_assert_cmpint(qdict_get_int(f, "qemu"), ==, 5);
     g_assert_cmpint(qdict_get_int(f, "guest"), ==, 4);
     dev = qobject_to(QDict, qlist_peek(qdict_get_qlist(info, "devices")));
     g_assert_cmpint(qdict_get_int(dev, "vsid"), ==, DEV_SID);
@@ -1119,56 +1368,237 @@ static uint8_t find_cap(Accel *a, uint8_t id)
     return cap;
 }
 
-static void test_msi_translated_through_guest_s1(void)
+/*
+ * The assigned device with MSI-X enabled, SMMU on, and a stage 1 mapping
+ * its MSI IOVA page to a RAM page standing in for the doorbell (so that
+ * the translated write can be seen).  Returns the MSI-X table's address.
+ */
+static uint64_t msix_stage1(Accel *a)
 {
-    Accel a;
-    uint32_t cd[16] = { 0 }, table, got = 0;
+    uint32_t cd[16] = { 0 }, table;
     uint8_t msix;
 
-    if (!accel_start(&a, "grace", "")) {
-        return;
-    }
     /* BAR0 (64-bit), memory decoding and bus mastering */
-    qtest_writel(a.qts, DEV_CFG(0x10), DEV_BAR);
-    qtest_writel(a.qts, DEV_CFG(0x14), 0);
-    qtest_writew(a.qts, DEV_CFG(0x04), 0x6);
-    guest_enable(&a);
+    qtest_writel(a->qts, DEV_CFG(0x10), DEV_BAR);
+    qtest_writel(a->qts, DEV_CFG(0x14), 0);
+    qtest_writew(a->qts, DEV_CFG(0x04), 0x6);
+    guest_enable(a);
 
-    /*
-     * The guest's stage 1 maps its MSI IOVA to a RAM page standing in for
-     * the doorbell, so that the translated write can be seen.
-     */
     cd[0] = 25 | (1U << 30) | (1U << 31);
     cd[1] = 5 | (1 << 9) | (1 << 13) | (1 << 14) | (2 << 16);
     cd[2] = (uint32_t)PT_L1;
     for (int i = 0; i < 16; i++) {
         cd[i] = cpu_to_le32(cd[i]);
     }
-    qtest_memwrite(a.qts, CDTAB, cd, sizeof(cd));
-    wr64(&a, PT_L1, PT_L2 | 3);
-    wr64(&a, PT_L2 + (MSI_IOVA >> 21) * 8, PT_L3 | 3);
-    wr64(&a, PT_L3, MSI_PAGE | (1 << 10) | (1 << 6) | (3 << 8) | 3);
-    write_ste(&a, DEV_SID, s1_ste0(), 0);
-    cfgi_ste(&a, DEV_SID);
+    qtest_memwrite(a->qts, CDTAB, cd, sizeof(cd));
+    wr64(a, PT_L1, PT_L2 | 3);
+    wr64(a, PT_L2 + (MSI_IOVA >> 21) * 8, PT_L3 | 3);
+    wr64(a, PT_L3, MSI_PAGE | (1 << 10) | (1 << 6) | (3 << 8) | 3);
+    write_ste(a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(a, DEV_SID);
 
-    /* MSI-X vector 0: address = the IOVA, data = 0x1234, unmasked */
-    msix = find_cap(&a, 0x11);
-    table = qtest_readl(a.qts, DEV_CFG(msix + 4));
+    msix = find_cap(a, 0x11);
+    table = qtest_readl(a->qts, DEV_CFG(msix + 4));
     g_assert_cmpuint(table & 7, ==, 0);
-    qtest_writew(a.qts, DEV_CFG(msix + 2), 1 << 15);
-    qtest_writel(a.qts, DEV_BAR + (table & ~7) + 0, MSI_IOVA + 0x40);
-    qtest_writel(a.qts, DEV_BAR + (table & ~7) + 4, 0);
-    qtest_writel(a.qts, DEV_BAR + (table & ~7) + 8, 0x1234);
-    qtest_writel(a.qts, DEV_BAR + (table & ~7) + 12, 0);
+    g_assert_cmpuint(qtest_readw(a->qts, DEV_CFG(msix + 2)) & 0x7ff, >=, 1);
+    qtest_writew(a->qts, DEV_CFG(msix + 2), 1 << 15);
+    return DEV_BAR + table;
+}
+
+/* MSI-X vector @n: @addr and @data, unmasked */
+static void msix_vector(Accel *a, uint64_t table, int n, uint64_t addr,
+                        uint32_t data)
+{
+    qtest_writel(a->qts, table + n * 16 + 0, addr);
+    qtest_writel(a->qts, table + n * 16 + 4, addr >> 32);
+    qtest_writel(a->qts, table + n * 16 + 8, data);
+    qtest_writel(a->qts, table + n * 16 + 12, 0);
+}
+
+/* Wait for @data at @addr (an MSI QEMU delivers from its main loop) */
+static uint32_t wait_word(Accel *a, uint64_t addr, uint32_t data)
+{
+    uint32_t got = 0;
+
+    for (int i = 0; i < 2000 && got != data; i++) {
+        g_usleep(1000);
+        got = qtest_readl(a->qts, addr);
+    }
+    return got;
+}
+
+static void test_msi_translated_through_guest_s1(void)
+{
+    Accel a;
+    uint64_t table;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    table = msix_stage1(&a);
+    msix_vector(&a, table, 0, MSI_IOVA + 0x40, 0x1234);
 
     /* The host signals the vector; QEMU delivers through the guest's S1 */
     g_assert_cmpint(hm_client_signal_msi(a.hm, "vfio0", 0), ==, 0);
-    for (int i = 0; i < 2000 && got != 0x1234; i++) {
-        g_usleep(1000);
-        got = qtest_readl(a.qts, MSI_PAGE + 0x40);
-    }
-    g_assert_cmphex(got, ==, 0x1234);
+    g_assert_cmphex(wait_word(&a, MSI_PAGE + 0x40, 0x1234), ==, 0x1234);
     accel_stop(&a);
+}
+
+/*
+ * QEMU's walk of an assigned device's MSI doorbell is a lookup, not a
+ * transaction of the device: an IOVA the guest did not map (a vector it
+ * tears down, say) gives no F_TRANSLATION in the guest's event log.
+ */
+static void test_msi_lookup_records_no_event(void)
+{
+    Accel a;
+    uint64_t table;
+    uint32_t prod;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    table = msix_stage1(&a);
+    prod = rd(&a, A_EVENTQ_PROD);
+    msix_vector(&a, table, 0, MSI_IOVA + 0x1000, 0x1111);
+    msix_vector(&a, table, 1, MSI_IOVA + 0x40, 0x2222);
+    g_assert_cmpint(hm_client_signal_msi(a.hm, "vfio0", 0), ==, 0);
+    g_assert_cmpint(hm_client_signal_msi(a.hm, "vfio0", 1), ==, 0);
+    /* Vector 1 arrived, so vector 0 was looked up before it */
+    g_assert_cmphex(wait_word(&a, MSI_PAGE + 0x40, 0x2222), ==, 0x2222);
+    g_usleep(50 * 1000);
+    g_assert_cmphex(rd(&a, A_EVENTQ_PROD), ==, prod);
+    accel_stop(&a);
+}
+
+/*
+ * Events come from transactions and commands only.  Enabling the SMMU
+ * with the assigned stream beyond the stream table (a device-tree guest's
+ * small table) or with a bad STE, and writing CR0 and GBPA again, write
+ * nothing into the event queue; a CFGI_STE of the stream reports it.
+ */
+static void test_no_event_without_command(void)
+{
+    Accel a;
+    uint64_t evt[4], ste[4];
+    int ats;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    wrq(&a, A_STRTAB_BASE, STRTAB);
+    wr(&a, A_STRTAB_BASE_CFG, 3);
+    wrq(&a, A_CMDQ_BASE, CMDQ | QLOG2);
+    wrq(&a, A_EVENTQ_BASE, EVTQ | QLOG2);
+    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+    g_assert_cmphex(rd(&a, A_EVENTQ_PROD), ==, 0);
+    /* Beyond the table: aborted on the host */
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 0);
+
+    /* Config=stage-2 (never offered), installed by register writes */
+    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    wr(&a, A_CR0, CR0_EVENTQEN | CR0_CMDQEN);
+    wr(&a, A_STRTAB_BASE_CFG, QLOG2);
+    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+    g_assert_cmphex(rd(&a, A_EVENTQ_PROD), ==, 0);
+
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmphex(rd(&a, A_EVENTQ_PROD), ==, 1);
+    qtest_memread(a.qts, EVTQ, evt, sizeof(evt));
+    g_assert_cmphex(le64_to_cpu(evt[0]) & 0xff, ==, EVT_C_BAD_STE);
+    accel_stop(&a);
+}
+
+/*
+ * IDR0.MSI: the event queue and global error interrupts are MSIs once
+ * their IRQ_CFG0 has an address; a write that aborts is reported in
+ * GERROR (MSI_EVENTQ_ABT_ERR, MSI_CMDQ_ABT_ERR).
+ */
+static void test_evtq_gerror_msis(void)
+{
+    const uint64_t evtq_msi = CDTAB + 0x9000, gerror_msi = CDTAB + 0x9010;
+    const uint64_t nowhere = 0x5000000000ULL, sync_msi = CDTAB + 0x9020;
+    Accel a;
+    uint32_t gerror;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    wrq(&a, A_EVENTQ_IRQ_CFG0, evtq_msi);
+    wr(&a, A_EVENTQ_IRQ_CFG1, 0xe0e0);
+    wrq(&a, A_GERROR_IRQ_CFG0, gerror_msi);
+    wr(&a, A_GERROR_IRQ_CFG1, 0x9e9e);
+    wr(&a, A_IRQ_CTRL, R_IRQ_CTRL_GERROR_IRQEN_MASK |
+       R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
+
+    /* An event (a refused STE) sends the event queue's MSI */
+    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmphex(qtest_readl(a.qts, evtq_msi), ==, 0xe0e0);
+
+    /* A command error sends the global error MSI */
+    queue_cmd(&a, 0x7f, 0);
+    kick(&a);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_GERROR), GERROR, CMDQ_ERR), ==, 1);
+    g_assert_cmphex(qtest_readl(a.qts, gerror_msi), ==, 0x9e9e);
+    cmdq_resume(&a);
+
+    /* MSIs to nowhere abort: reported, and nothing else breaks */
+    wrq(&a, A_EVENTQ_IRQ_CFG0, nowhere);
+    qtest_writel(a.qts, gerror_msi, 0);
+    cfgi_ste(&a, DEV_SID);
+    gerror = rd(&a, A_GERROR) ^ rd(&a, A_GERRORN);
+    g_assert_cmpuint(FIELD_EX32(gerror, GERROR, MSI_EVENTQ_ABT_ERR), ==, 1);
+    g_assert_cmphex(qtest_readl(a.qts, gerror_msi), ==, 0x9e9e);
+    wr(&a, A_GERRORN, rd(&a, A_GERROR));
+
+    qtest_writel(a.qts, sync_msi, 0);
+    queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | 0x77ULL << 32, nowhere);
+    queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | 0x78ULL << 32, sync_msi);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS) & 0xfffff, ==, a.prod);
+    gerror = rd(&a, A_GERROR) ^ rd(&a, A_GERRORN);
+    g_assert_cmpuint(FIELD_EX32(gerror, GERROR, MSI_CMDQ_ABT_ERR), ==, 1);
+    g_assert_cmphex(qtest_readl(a.qts, sync_msi), ==, 0x78);
+    accel_stop(&a);
+}
+
+/*
+ * The guest was told there is no stall.  On a host that can stall (grace,
+ * STALL_MODEL=0) S1STALLD reaches it set, so that no CD.S makes the
+ * device stall; on one that cannot (small) the bit is RES0.
+ */
+static void test_ste_s1stalld_follows_host(void)
+{
+    static const struct {
+        const char *profile;
+        uint64_t guest_ste1, host_ste1;
+    } cases[] = {
+        { "grace", 0, BIT_ULL(27) },
+        { "grace", BIT_ULL(27), BIT_ULL(27) },
+        { "small", BIT_ULL(27), 0 },
+        { "small", 0, 0 },
+    };
+
+    for (int i = 0; i < ARRAY_SIZE(cases); i++) {
+        Accel a;
+        uint64_t ste[4];
+        int ats;
+
+        if (!accel_start(&a, cases[i].profile, "")) {
+            return;
+        }
+        guest_enable(&a);
+        write_ste(&a, DEV_SID, s1_ste0(), cases[i].guest_ste1);
+        cfgi_ste(&a, DEV_SID);
+        g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+        g_assert_cmphex((ste[0] >> 1) & 7, ==, 7);
+        g_assert_cmphex(ste[1] & BIT_ULL(27), ==, cases[i].host_ste1);
+        accel_stop(&a);
+    }
 }
 
 int main(int argc, char **argv)
@@ -1235,5 +1665,21 @@ int main(int argc, char **argv)
                    test_hostile_guest);
     qtest_add_func("/arm-smmuv3-accel/msi/translated-through-guest-s1",
                    test_msi_translated_through_guest_s1);
+    qtest_add_func("/arm-smmuv3-accel/msi/lookup-records-no-event",
+                   test_msi_lookup_records_no_event);
+    qtest_add_func("/arm-smmuv3-accel/msi/evtq-gerror-msis",
+                   test_evtq_gerror_msis);
+    qtest_add_func("/arm-smmuv3-accel/evtq/no-event-without-command",
+                   test_no_event_without_command);
+    qtest_add_func("/arm-smmuv3-accel/ste/s1stalld-follows-host",
+                   test_ste_s1stalld_follows_host);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/host-failure-stops-sync-and-ste",
+                   test_host_failure_stops_sync_and_ste);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/host-failure-in-full-batch",
+                   test_host_failure_in_full_batch);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/queue-abort-sends-what-precedes",
+                   test_queue_abort_sends_what_precedes);
+    qtest_add_func("/arm-smmuv3-accel/hostile/event-into-dma-device",
+                   test_event_into_dma_device);
     return g_test_run();
 }

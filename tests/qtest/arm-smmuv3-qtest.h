@@ -29,6 +29,7 @@ REG32(IDR1, 0x4)
     FIELD(IDR1, SIDSIZE,     0, 6)
     FIELD(IDR1, SSIDSIZE,    6, 5)
 REG32(IDR3, 0xc)
+    FIELD(IDR3, HAD,         2, 1)
     FIELD(IDR3, FWB,         8, 1)
     FIELD(IDR3, RIL,        10, 1)
 REG32(IDR5, 0x14)
@@ -57,6 +58,29 @@ static inline uint64_t smmuv3_qtest_base(QTestState *qts)
         }
     }
     g_assert_not_reached();
+}
+
+/*
+ * A QEMU that stops answering (a deadlock) fails the test after @seconds
+ * instead of hanging it; 0 disarms.  libqtest kills QEMU when the test
+ * process dies.
+ */
+static inline void smmuv3_qtest_watchdog_fire(int sig)
+{
+    static const char msg[] = "watchdog: QEMU stopped answering\n";
+
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+        /* Nothing more to say */
+    }
+    abort();
+}
+
+static inline void smmuv3_qtest_watchdog(unsigned seconds)
+{
+    struct sigaction sa = { .sa_handler = smmuv3_qtest_watchdog_fire };
+
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(seconds);
 }
 
 #endif
