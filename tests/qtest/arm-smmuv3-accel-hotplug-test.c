@@ -4,14 +4,17 @@
  * QTest: hotplug and unplug of an assigned device behind
  * arm-smmuv3,accel=on, on the host kernel model (tests/hostmodel).  The
  * vIOMMU comes with the first device and goes with the last one; repeated
- * cycles leave no host object behind.  The root port's slot is powered off
- * first, so that device_del completes without a guest.
+ * cycles, each with the guest's SMMU and event queue on, a stage-1 STE
+ * installed and an invalidation forwarded, leave no host object and no
+ * file descriptor behind.  The root port's slot is powered off first, so
+ * that device_del completes without a guest.
  */
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "arm-smmuv3-accel-model.h"
+#include "arm-smmuv3-qtest.h"
 
 #define ECAM                0x4010000000ULL
 #define RP_DEVFN            0x08        /* pcie-root-port in slot 1 */
@@ -21,6 +24,28 @@
 #define SLTCTL_PIC_OFF      (3 << 8)
 #define SLTCTL_PCC_OFF      (1 << 10)
 #define CYCLES              100
+/* The root port's secondary bus is 1: the device is StreamID 0x100 */
+#define PCI_SECONDARY_BUS   0x19
+#define PCI_SUBORDINATE_BUS 0x1a
+#define DEV_SID             0x100
+
+/* SMMU registers and guest memory (virt RAM starts at 1 GiB) */
+#define A_CR0               0x20
+#define A_STRTAB_BASE       0x80
+#define A_STRTAB_BASE_CFG   0x88
+#define A_CMDQ_BASE         0x90
+#define A_CMDQ_PROD         0x98
+#define A_CMDQ_CONS         0x9c
+#define A_EVENTQ_BASE       0xa0
+#define CR0_ON              (BIT(0) | BIT(2) | BIT(3))
+#define STRTAB              0x40100000ULL
+#define CMDQ                0x40200000ULL
+#define EVTQ                0x40300000ULL
+#define CDTAB               0x40400000ULL
+#define QLOG2               8
+#define OP_CFGI_STE         0x03
+#define OP_TLBI_NH_ASID     0x11
+#define OP_CMD_SYNC         0x46
 
 static uint64_t rp_cfg(uint32_t reg)
 {
@@ -38,6 +63,68 @@ static void power_off_slot(QTestState *qts)
     qtest_writew(qts, rp_cfg(cap + PCI_EXP_SLTCTL),
                  qtest_readw(qts, rp_cfg(cap + PCI_EXP_SLTCTL)) |
                  SLTCTL_PIC_OFF | SLTCTL_PCC_OFF);
+}
+
+typedef struct Guest {
+    QTestState *qts;
+    uint64_t base;
+    uint32_t prod;
+} Guest;
+
+static void wr(Guest *g, uint32_t off, uint64_t v, bool wide)
+{
+    qtest_writel(g->qts, g->base + off, v);
+    if (wide) {
+        qtest_writel(g->qts, g->base + off + 4, v >> 32);
+    }
+}
+
+/* The guest's SMMU on, its stream table giving DEV_SID a stage-1 STE */
+static void guest_enable(Guest *g)
+{
+    uint64_t ste[8] = { cpu_to_le64(1 | (5 << 1) | CDTAB) };
+
+    qtest_writeb(g->qts, rp_cfg(PCI_SECONDARY_BUS), 1);
+    qtest_writeb(g->qts, rp_cfg(PCI_SUBORDINATE_BUS), 1);
+    qtest_memwrite(g->qts, STRTAB + DEV_SID * 64, ste, sizeof(ste));
+    wr(g, A_STRTAB_BASE, STRTAB, true);
+    wr(g, A_STRTAB_BASE_CFG, 9, false);
+    wr(g, A_CMDQ_BASE, CMDQ | QLOG2, true);
+    wr(g, A_EVENTQ_BASE, EVTQ | QLOG2, true);
+    wr(g, A_CR0, CR0_ON, false);
+}
+
+/* Commands, then a CMD_SYNC, consumed at once */
+static void guest_send(Guest *g, uint64_t w0, uint64_t w1)
+{
+    uint64_t cmds[2][2] = {
+        { cpu_to_le64(w0), cpu_to_le64(w1) },
+        { cpu_to_le64(OP_CMD_SYNC), 0 },
+    };
+
+    for (int i = 0; i < 2; i++) {
+        uint32_t idx = g->prod & ((1 << QLOG2) - 1);
+
+        qtest_memwrite(g->qts, CMDQ + idx * 16, cmds[i], sizeof(cmds[i]));
+        g->prod = (g->prod + 1) & ((2 << QLOG2) - 1);
+    }
+    wr(g, A_CMDQ_PROD, g->prod, false);
+    g_assert_cmphex(qtest_readl(g->qts, g->base + A_CMDQ_CONS), ==, g->prod);
+}
+
+/* QEMU's open file descriptors */
+static int open_fds(QTestState *qts)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/fd", qtest_pid(qts));
+    GDir *dir = g_dir_open(path, 0, NULL);
+    int n = 0;
+
+    g_assert_nonnull(dir);
+    while (g_dir_read_name(dir)) {
+        n++;
+    }
+    g_dir_close(dir);
+    return n;
 }
 
 static void plug(ModelQemu *m, const char *sysfsdev)
@@ -59,6 +146,8 @@ static void test_hotplug_cycles_leave_nothing(void)
 {
     ModelQemu m;
     g_autofree char *sysfsdev = NULL;
+    Guest g = { 0 };
+    int fds;
 
     if (!model_available()) {
         return;
@@ -70,20 +159,40 @@ static void test_hotplug_cycles_leave_nothing(void)
                 "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
                 "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
     power_off_slot(m.qts);
+    g.qts = m.qts;
+    g.base = smmuv3_qtest_base(m.qts);
+    guest_enable(&g);
 
     /* No device: no vIOMMU */
     g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    fds = open_fds(m.qts);
     for (int i = 0; i < CYCLES; i++) {
+        uint64_t cmds[4][2];
+
         plug(&m, sysfsdev);
-        /* The vIOMMU and its shared HWPTs come with the device */
+        /*
+         * The vIOMMU, its shared HWPTs and event queue come with the
+         * device, which gets its vDEVICE and stage-1 HWPT at once
+         */
         g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
-        g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 2);
+        g_assert_cmpint(model_count(&m, "VEVENTQ"), ==, 1);
+        g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
+        g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
+        hm_client_clear_cmds(m.hm, "smmu0");
+        guest_send(&g, OP_TLBI_NH_ASID | (uint64_t)(i + 1) << 48, 0);
+        guest_send(&g, OP_CFGI_STE | (uint64_t)DEV_SID << 32, 1);
+        g_assert_cmpint(hm_client_get_cmds(m.hm, "smmu0", cmds, 4), ==, 2);
+        /* The host puts in its VMID; opcode and ASID are the guest's */
+        g_assert_cmphex(cmds[0][0] & 0xff, ==, OP_TLBI_NH_ASID);
+        g_assert_cmphex(cmds[0][0] >> 48, ==, i + 1);
         qtest_qmp_device_del(m.qts, "d0");
         /* ... and go with it, with the device's own objects */
         g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+        g_assert_cmpint(model_count(&m, "VEVENTQ"), ==, 0);
         g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 0);
         g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 0);
         g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 0);
+        g_assert_cmpint(open_fds(m.qts), ==, fds);
     }
     model_stop(&m);
 }

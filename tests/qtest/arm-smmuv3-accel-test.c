@@ -375,6 +375,107 @@ static void test_ste_s1_installs_masked_nested_hwpt(void)
     accel_stop(&a);
 }
 
+/*
+ * What each bit of a guest stage-1 STE's first two words does, from the
+ * SMMUv3 STE layout and the fields Linux accepts in a vSTE (V, Config,
+ * S1Fmt, S1ContextPtr, S1CDMax; S1DSS, S1CIR, S1COR, S1CSH, S1STALLD,
+ * EATS), for the grace host (OAS 48, SSIDSIZE 20, no ATS, can stall).
+ */
+typedef enum {
+    STE_BIT_FORWARDED,      /* reaches the host as the guest wrote it */
+    STE_BIT_MASKED,         /* RES0 or not the guest's: never sent */
+    STE_BIT_ILLEGAL,        /* the STE is refused: C_BAD_STE, stream off */
+    STE_BIT_FORCED,         /* QEMU decides it (S1STALLD) */
+} SteBit;
+
+static SteBit ste_bit_expected(int bit)
+{
+    if (bit == 2) {
+        return STE_BIT_ILLEGAL;         /* Config 0b111: stage 2 */
+    }
+    if (bit < 52) {
+        /* V, Config, S1Fmt, S1ContextPtr below OAS (48 bits) */
+        return bit < 48 ? STE_BIT_FORWARDED : STE_BIT_ILLEGAL;
+    }
+    if (bit < 59) {
+        return STE_BIT_MASKED;          /* RES0 */
+    }
+    if (bit < 64) {
+        return STE_BIT_FORWARDED;       /* S1CDMax <= SSIDSIZE */
+    }
+    bit -= 64;
+    if (bit < 8) {
+        return STE_BIT_FORWARDED;       /* S1DSS, S1CIR, S1COR, S1CSH */
+    }
+    if (bit == 27) {
+        return STE_BIT_FORCED;          /* S1STALLD */
+    }
+    if (bit >= 28 && bit < 32) {
+        return STE_BIT_ILLEGAL;         /* EATS without ATS, StreamWorld */
+    }
+    return STE_BIT_MASKED;              /* stage-2 and other fields */
+}
+
+/* Install @w0/@w1 for DEV_SID; the host's STE, or V=0 when refused */
+static void ste_install(Accel *a, uint64_t w0, uint64_t w1, uint64_t host[4])
+{
+    int ats;
+
+    write_ste(a, DEV_SID, w0, w1);
+    cfgi_ste(a, DEV_SID);
+    g_assert_cmpint(hm_client_get_ste(a->hm, "vfio0", host, &ats), ==, 0);
+}
+
+/*
+ * Every bit of the words a nested HWPT takes, set alone on a valid
+ * stage-1 STE, reaches the host exactly as the architecture and the
+ * kernel's vSTE rules say: a wrong mask, either way, fails here.
+ */
+static void test_ste_every_bit(void)
+{
+    Accel a;
+    uint64_t base[4], host[4];
+    uint32_t events = 0;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    ste_install(&a, s1_ste0(), 0, base);
+    g_assert_cmphex((base[0] >> 1) & 7, ==, 7);
+    for (int bit = 0; bit < 128; bit++) {
+        uint64_t w[2] = { s1_ste0(), 0 };
+        uint64_t mask = BIT_ULL(bit % 64);
+        int word = bit / 64;
+
+        if (w[word] & mask) {
+            continue;                   /* set in every stage-1 STE */
+        }
+        w[word] |= mask;
+        ste_install(&a, w[0], w[1], host);
+        switch (ste_bit_expected(bit)) {
+        case STE_BIT_FORWARDED:
+            g_assert_cmphex(host[word], ==, base[word] | mask);
+            g_assert_cmphex(host[!word], ==, base[!word]);
+            break;
+        case STE_BIT_MASKED:
+        case STE_BIT_FORCED:
+            g_assert_cmphex(host[0], ==, base[0]);
+            g_assert_cmphex(host[1], ==, base[1]);
+            break;
+        case STE_BIT_ILLEGAL:
+            g_assert_cmphex((host[0] >> 1) & 7, ==, 0);
+            g_assert_cmpuint(rd(&a, A_EVENTQ_PROD) & 0xff, ==, ++events);
+            break;
+        }
+        ste_install(&a, s1_ste0(), 0, host);
+        g_assert_cmphex(host[0], ==, base[0]);
+    }
+    /* The host's own S1STALLD, whatever the guest wrote */
+    g_assert_cmphex(base[1] & BIT_ULL(27), ==, BIT_ULL(27));
+    accel_stop(&a);
+}
+
 static void test_bad_ste_event_no_host_call(void)
 {
     Accel a;
@@ -1622,6 +1723,7 @@ int main(int argc, char **argv)
                    test_host_objects_at_plug);
     qtest_add_func("/arm-smmuv3-accel/ste/s1-installs-masked-nested-hwpt",
                    test_ste_s1_installs_masked_nested_hwpt);
+    qtest_add_func("/arm-smmuv3-accel/ste/every-bit", test_ste_every_bit);
     qtest_add_func("/arm-smmuv3-accel/ste/bad-ste-event-no-host-call",
                    test_bad_ste_event_no_host_call);
     qtest_add_func("/arm-smmuv3-accel/cmdq/one-ordered-batch",
