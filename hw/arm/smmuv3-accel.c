@@ -145,18 +145,36 @@ static bool check_same_host_smmu(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
     return true;
 }
 
-/* VFIO devices get their DMA from the host SMMU, not from QEMU */
-static bool is_assigned(PCIBus *bus, int devfn)
+/*
+ * Will VFIO hand this device to set_iommu_device, to be nested on the
+ * host SMMU?  It asks for its DMA address space first, in its realize.
+ * A vfio-pci does, unless it is an mdev (VFIO tells one by its sysfs
+ * subsystem, as here); mdevs and vfio-user devices get QEMU's emulated
+ * translation instead, whose refusal of MAP notifiers stops them.
+ */
+static bool smmuv3_accel_vfio_will_nest(PCIBus *bus, int devfn)
 {
     PCIDevice *pdev = bus->devices[devfn];
+    g_autofree char *sysfs = NULL, *link = NULL, *subsys = NULL;
 
-    return pdev && object_dynamic_cast(OBJECT(pdev), "vfio-pci");
+    if (!pdev || !object_dynamic_cast(OBJECT(pdev), "vfio-pci")) {
+        return false;
+    }
+    sysfs = object_property_get_str(OBJECT(pdev), "sysfsdev", NULL);
+    if (sysfs) {
+        link = g_build_filename(sysfs, "subsystem", NULL);
+        subsys = realpath(link, NULL);
+    }
+    return !subsys || strcmp(subsys, "/sys/bus/mdev");
 }
 
 static AddressSpace *accel_get_address_space(PCIBus *bus, void *opaque,
                                              int devfn)
 {
-    if (is_assigned(bus, devfn)) {
+    SMMUv3Accel *a = ARM_SMMUV3(opaque)->accel_state;
+
+    if (find_device(a, bus, devfn) ||
+        smmuv3_accel_vfio_will_nest(bus, devfn)) {
         /* VFIO maps guest RAM: that is the host's stage 2 */
         return &address_space_memory;
     }

@@ -127,6 +127,24 @@ static int open_fds(QTestState *qts)
     return n;
 }
 
+/*
+ * QEMU's emulated translations (one address space per device asked for):
+ * a hot-plugged assigned device does DMA through the host SMMU and must
+ * not get one (the device must be on its bus when the vIOMMU is asked
+ * which space it gets).
+ */
+static int emulated_translations(QTestState *qts)
+{
+    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
+    int n = 0;
+
+    for (char *p = mtree; (p = strstr(p, "address-space: smmuv3-iommu"));
+         p++) {
+        n++;
+    }
+    return n;
+}
+
 static void plug(ModelQemu *m, const char *sysfsdev)
 {
     QDict *rsp = qtest_qmp(m->qts, "{ 'execute': 'device_add', 'arguments': "
@@ -147,7 +165,7 @@ static void test_hotplug_cycles_leave_nothing(void)
     ModelQemu m;
     g_autofree char *sysfsdev = NULL;
     Guest g = { 0 };
-    int fds;
+    int fds, translations;
 
     if (!model_available()) {
         return;
@@ -166,10 +184,12 @@ static void test_hotplug_cycles_leave_nothing(void)
     /* No device: no vIOMMU */
     g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
     fds = open_fds(m.qts);
+    translations = emulated_translations(m.qts);
     for (int i = 0; i < CYCLES; i++) {
         uint64_t cmds[4][2];
 
         plug(&m, sysfsdev);
+        g_assert_cmpint(emulated_translations(m.qts), ==, translations);
         /*
          * The vIOMMU, its shared HWPTs and event queue come with the
          * device, which gets its vDEVICE and stage-1 HWPT at once

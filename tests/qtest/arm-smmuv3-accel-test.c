@@ -320,6 +320,40 @@ static void test_property_host_cannot_honour(void)
     assert_refused("small", ",ssidsize=16", "ssidsize=16 cannot be honoured");
 }
 
+/*
+ * VFIO sets up a device's DMA when it is realized: a vfio-pci created
+ * before the arm-smmuv3 that covers its bus (command-line order) would
+ * bypass it while the firmware tables say it is behind it.  Refused, with
+ * or without accel, with what to reorder.
+ */
+static void test_vfio_before_smmu_refused(void)
+{
+    static const char *const smmus[] = {
+        "arm-smmuv3,primary-bus=pcie.0,accel=on",
+        "arm-smmuv3,primary-bus=pcie.0",
+    };
+    ModelQemu m;
+    g_autofree char *sysfsdev = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    sysfsdev = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    for (int i = 0; i < ARRAY_SIZE(smmus); i++) {
+        g_autofree char *args = g_strdup_printf(
+            "-M virt -display none -nodefaults -object iommufd,id=i0 "
+            "-device vfio-pci,id=d0,sysfsdev=%s,iommufd=i0,bus=pcie.0,"
+            "addr=1.0 -device %s", sysfsdev, smmus[i]);
+        g_autofree char *err = model_expect_refused(&m, args);
+
+        g_assert_nonnull(strstr(err, "vfio-pci 'd0' at 00:01.0 was created "
+                                "before this arm-smmuv3"));
+        g_assert_nonnull(strstr(err, "create the arm-smmuv3 first"));
+    }
+    g_free(m.dir);
+}
+
 static void test_viommu_refused_host_cannot_nest(void)
 {
     assert_refused("nonest", "", "the host SMMU cannot nest");
@@ -1717,6 +1751,8 @@ int main(int argc, char **argv)
                    test_property_host_cannot_honour);
     qtest_add_func("/arm-smmuv3-accel/host/viommu-refused-cannot-nest",
                    test_viommu_refused_host_cannot_nest);
+    qtest_add_func("/arm-smmuv3-accel/props/vfio-before-smmu-refused",
+                   test_vfio_before_smmu_refused);
     qtest_add_func("/arm-smmuv3-accel/props/rejects-stage2",
                    test_accel_rejects_stage2);
     qtest_add_func("/arm-smmuv3-accel/host/objects-at-plug",
