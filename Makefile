@@ -11,6 +11,8 @@
 #   make bench           benchmarks: bench-model (invalidation forwarding against
 #                        the host model) and bench-e2e (real kernels: L2 I/O and
 #                        unmap latency under each vIOMMU, batched vs per command)
+#   make mutate          mutation testing of the accel code against the fast
+#                        suites (long; MUTATE_MAX=N samples N mutants)
 #   make export-patches  write the tree's commits back into patches/
 #   make setup           install the Debian packages (run by .ci/run)
 
@@ -39,7 +41,7 @@ TEST_TARGETS := $(shell sed -n 's|.*@BUILD@/\(tests/[^ ]*\).*|\1|p' \
 QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
 
 .PHONY: all setup tree qemu check lint bench bench-model export-patches demo clean \
-	distclean FORCE
+	distclean mutate FORCE
 
 all: qemu
 
@@ -80,6 +82,13 @@ bench-model: $(BUILD)/build.ninja
 
 export-patches:
 	@build-aux/export-patches.sh $(TREE)
+
+# Not in check: each mutant is a rebuild and a run of the fast suites.
+MUTATE_MAX ?= 0
+mutate: $(BUILD)/build.ninja
+	@$(NINJA) $(QEMU_TARGETS)
+	@$(MAKE) --no-print-directory hostmodel
+	@build-aux/mutate.py --max $(MUTATE_MAX)
 
 # Builds what is missing (make e2e-artifacts, with progress), then runs it.
 demo:

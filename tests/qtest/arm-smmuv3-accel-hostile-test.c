@@ -49,7 +49,9 @@
 #define CR0_ON          (BIT(0) | BIT(2) | BIT(3))
 
 #define OP_CFGI_STE     0x03
-#define OP_CFGI_ALL     (0x04 | 31ULL << 32)
+/* CFGI_STE_RANGE with Range 31 (word 1): CFGI_ALL */
+#define OP_CFGI_ALL     0x04
+#define CFGI_ALL_RANGE  31
 #define OP_TLBI_NH_ALL  0x10
 #define OP_CMD_SYNC     0x46
 #define SYNC_CS_IRQ     (1ULL << 12)
@@ -204,7 +206,7 @@ static void queue_cmd(Hostile *h, uint64_t w0, uint64_t w1)
 static void provoke(Hostile *h, uint64_t target, uint32_t data)
 {
     queue_cmd(h, OP_CFGI_STE | (uint64_t)VFIO_SID << 32, 1);
-    queue_cmd(h, OP_CFGI_ALL, 0);
+    queue_cmd(h, OP_CFGI_ALL, CFGI_ALL_RANGE);
     queue_cmd(h, OP_TLBI_NH_ALL, 0);
     queue_cmd(h, OP_CMD_SYNC | SYNC_CS_IRQ | (uint64_t)data << 32, target);
     queue_cmd(h, 0x7f, 0);                      /* illegal: GERROR */
@@ -359,6 +361,126 @@ static void test_aim_everywhere(gconstpointer data)
     hostile_stop(&h);
 }
 
+/* edu in slot 3 of pcie.0 (StreamID 0x18), for the walker values below */
+#define EDU_SID         0x18
+#define EDU_BAR         0x11000000ULL
+#define PT_L1           0x40600000ULL
+#define PT_L2           0x40601000ULL
+#define PT_L3           0x40602000ULL
+#define DMA_IOVA        0x100000ULL
+
+/* One edu DMA of 8 bytes from @iova: true when it faulted (an event) */
+static bool edu_dma_faults(Hostile *h, uint64_t iova)
+{
+    uint32_t prod = qtest_readl(h->qts, h->smmu + A_EVENTQ_PROD);
+
+    qtest_writeq(h->qts, EDU_BAR + 0x80, iova);
+    qtest_writeq(h->qts, EDU_BAR + 0x88, 0x40000);
+    qtest_writeq(h->qts, EDU_BAR + 0x90, 8);
+    qtest_writeq(h->qts, EDU_BAR + 0x98, 1);
+    /* edu runs its DMA from a 100 ms timer */
+    qtest_clock_step(h->qts, 200 * 1000 * 1000);
+    g_assert_cmphex(qtest_readq(h->qts, EDU_BAR + 0x98) & 1, ==, 0);
+    return qtest_readl(h->qts, h->smmu + A_EVENTQ_PROD) != prod;
+}
+
+/* A stage-1 CD for edu at CDTAB with @ips, over a 3-level 4K table */
+static void edu_cd(Hostile *h, unsigned ips)
+{
+    uint32_t cd[16] = { 0 };
+    uint64_t pte[3] = { cpu_to_le64(PT_L2 | 3), cpu_to_le64(PT_L3 | 3),
+                        cpu_to_le64(0x40700000ULL | (1 << 10) | 3) };
+
+    cd[0] = cpu_to_le32(25 | (1U << 30) | (1U << 31));
+    cd[1] = cpu_to_le32(ips | (1 << 9) | (1 << 14) | (1 << 16));
+    cd[2] = cpu_to_le32((uint32_t)PT_L1);
+    qtest_memwrite(h->qts, CDTAB, cd, sizeof(cd));
+    qtest_memwrite(h->qts, PT_L1, &pte[0], 8);
+    qtest_memwrite(h->qts, PT_L2, &pte[1], 8);
+    qtest_memwrite(h->qts, PT_L3 + (DMA_IOVA >> 12) * 8, &pte[2], 8);
+}
+
+static void edu_cfgi_all(Hostile *h)
+{
+    queue_cmd(h, OP_CFGI_ALL, CFGI_ALL_RANGE);
+    queue_cmd(h, OP_CMD_SYNC, 0);
+    wr(h, A_CMDQ_PROD, h->prod);
+}
+
+/*
+ * Values the emulated walk used to abort on (an assert) or to shift by
+ * more than 63: a CD's IPS of 52 bits and a reserved one, an AArch32
+ * stage-2 STE, a stage-2 start level that resolves no IPA bit, LOG2SIZE
+ * 63, and an L1 descriptor Span and a SPLIT of 31.  Each is walked by a
+ * DMA of edu; QEMU must answer, an ILLEGAL STE must fault (an event) and
+ * a valid one must translate (no event).
+ */
+static void test_walker_values(void)
+{
+    uint64_t l1std = cpu_to_le64((STRTAB + 0x10000) | 31);
+    Hostile h = { 0 };
+
+    h.qts = qtest_init("-M virt -display none -nodefaults "
+                       "-device arm-smmuv3,primary-bus=pcie.0,stage=nested "
+                       "-device edu,bus=pcie.0,addr=3.0");
+    h.smmu = smmuv3_qtest_base(h.qts);
+    qtest_writel(h.qts, ECAM + (EDU_SID << 12) + 0x10, EDU_BAR);
+    qtest_writew(h.qts, ECAM + (EDU_SID << 12) + 0x04, 0x6);
+    smmuv3_qtest_watchdog(60);
+    smmu_sane(&h);
+
+    /* IPS 52 bits, then reserved: taken as the SMMU's OAS */
+    for (unsigned ips = 5; ips <= 7; ips++) {
+        edu_cd(&h, ips);
+        write_ste(&h, EDU_SID, 1 | (5 << 1) | CDTAB);
+        edu_cfgi_all(&h);
+        g_assert_false(edu_dma_faults(&h, DMA_IOVA));
+    }
+    /* Stage 2 with AArch32 tables (S2AA64=0): ILLEGAL, no abort */
+    {
+        /* Word 5: S2T0SZ 25 (a 39-bit IPA), S2SL0 2, S2PS 48 bits */
+        uint64_t s2 = 25 | (2 << 6) | (5 << 16);
+        uint64_t ste[8] = {
+            cpu_to_le64(1 | (6 << 1)), 0, cpu_to_le64(s2 << 32),
+        };
+
+        qtest_memwrite(h.qts, STRTAB + EDU_SID * 64, ste, sizeof(ste));
+        edu_cfgi_all(&h);
+        g_assert_true(edu_dma_faults(&h, DMA_IOVA));
+        /* AArch64 (S2AA64), 4K, start level 0 cannot index 39 bits */
+        ste[2] = cpu_to_le64((s2 | 1 << 19) << 32);
+        qtest_memwrite(h.qts, STRTAB + EDU_SID * 64, ste, sizeof(ste));
+        edu_cfgi_all(&h);
+        g_assert_true(edu_dma_faults(&h, DMA_IOVA));
+    }
+    /* LOG2SIZE 63: as SIDSIZE (16), whose table is 2 MiB aligned */
+    {
+        uint64_t ste[8] = { cpu_to_le64(1 | (4 << 1)) };
+
+        qtest_memwrite(h.qts, (STRTAB & ~0x1fffffULL) + EDU_SID * 64, ste,
+                       sizeof(ste));
+    }
+    wr(&h, A_STRTAB_CFG, 63);
+    edu_cfgi_all(&h);
+    g_assert_false(edu_dma_faults(&h, DMA_IOVA));
+    /* 2-level, SPLIT 31 and an L1 descriptor with Span 31 */
+    qtest_memwrite(h.qts, STRTAB, &l1std, sizeof(l1std));
+    wr(&h, A_CR0, 0);
+    wr(&h, A_STRTAB_CFG, (1 << 16) | (31 << 6) | 16);
+    wr(&h, A_CR0, CR0_ON);
+    edu_cfgi_all(&h);
+    edu_dma_faults(&h, DMA_IOVA);
+    /* Back to a linear table (FMT=0): walked as linear again */
+    wr(&h, A_CR0, 0);
+    wr(&h, A_STRTAB_CFG, QLOG2);
+    wr(&h, A_CR0, CR0_ON);
+    write_ste(&h, EDU_SID, 1 | (4 << 1));
+    edu_cfgi_all(&h);
+    g_assert_false(edu_dma_faults(&h, DMA_IOVA));
+    smmuv3_qtest_watchdog(0);
+    qtest_quit(h.qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -366,5 +488,7 @@ int main(int argc, char **argv)
                         GINT_TO_POINTER(true), test_aim_everywhere);
     qtest_add_data_func("/arm-smmuv3-accel/hostile/aim-everywhere/emulated",
                         GINT_TO_POINTER(false), test_aim_everywhere);
+    qtest_add_func("/arm-smmuv3-accel/hostile/walker-values",
+                   test_walker_values);
     return g_test_run();
 }
