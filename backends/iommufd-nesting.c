@@ -171,3 +171,27 @@ bool iommufd_backend_alloc_veventq(IOMMUFDBackend *be, uint32_t viommu_id,
     *out_fd = cmd.out_veventq_fd;
     return true;
 }
+
+bool iommufd_backend_free_veventq(IOMMUFDBackend *be, uint32_t veventq_id,
+                                  unsigned timeout_ms, Error **errp)
+{
+    struct iommu_destroy cmd = { .size = sizeof(cmd), .id = veventq_id };
+    unsigned tries = 0;
+    int err;
+
+    while (ioctl(be->fd, IOMMU_DESTROY, &cmd)) {
+        err = errno;
+        if (err != EBUSY || tries >= timeout_ms) {
+            trace_iommufd_backend_free_veventq(be->fd, veventq_id, tries, err);
+            error_setg_errno(errp, err, "IOMMU_DESTROY of vEVENTQ %u failed%s",
+                             veventq_id, err == EBUSY ? ": its file is still "
+                             "in use" : "");
+            return false;
+        }
+        /* A poll of the closed fd in another thread is about to return */
+        g_usleep(1000);
+        tries++;
+    }
+    trace_iommufd_backend_free_veventq(be->fd, veventq_id, tries, 0);
+    return true;
+}

@@ -146,7 +146,11 @@ int iommufd_veventq_reader_drain(IOMMUFDVeventqReader *r)
 {
     uint64_t before = r->n_events;
 
-    for (;;) {
+    /*
+     * A host flooding events must not hold the main loop: the fd stays
+     * readable and the next iteration reads on
+     */
+    for (int reads = 0; reads < IOMMUFD_VEVENTQ_DRAIN_READS; reads++) {
         ssize_t n = read(r->fd, r->buf, r->buf_len);
 
         if (n < 0) {

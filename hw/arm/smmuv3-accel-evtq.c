@@ -21,6 +21,8 @@
 
 /* The host queue need not be deeper than the guest's; keep it bounded */
 #define VEVENTQ_DEPTH_MAX   (1 << 12)
+/* How long a poll of the closed vEVENTQ fd may keep the queue busy */
+#define SMMUV3_ACCEL_VEVENTQ_FREE_MS 1000
 
 static void evtq_event(void *opaque, const void *payload, size_t len)
 {
@@ -64,6 +66,8 @@ static void evtq_readable(void *opaque)
 
 static void evtq_free(SMMUv3Accel *a)
 {
+    Error *err = NULL;
+
     if (!a->veventq_id) {
         return;
     }
@@ -73,7 +77,12 @@ static void evtq_free(SMMUv3Accel *a)
     close(a->veventq_fd);
     a->veventq_fd = -1;
     trace_smmuv3_accel_evtq_free(a->veventq_id);
-    iommufd_backend_free_id(a->be, a->veventq_id);
+    if (!iommufd_backend_free_veventq(a->be, a->veventq_id,
+                                      SMMUV3_ACCEL_VEVENTQ_FREE_MS, &err)) {
+        /* The vIOMMU cannot go either: said once, counted */
+        a->n_host_errors++;
+        warn_report_err_once(err);
+    }
     a->veventq_id = 0;
 }
 

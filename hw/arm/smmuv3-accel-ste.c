@@ -178,7 +178,8 @@ static void fall_back_to_abort(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
     Error *err = NULL;
 
     if (!attach(dev, a->abort_hwpt_id, &err)) {
-        error_report_err(err);
+        /* A guest can repeat what led here: said once */
+        warn_report_err_once(err);
     }
     release_s1(a, dev);
 }

@@ -272,17 +272,21 @@ bool smmuv3_accel_ensure_vdevice(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
         return true;
     }
     if (dev->vdevice_id) {
-        /* The guest renumbered the bus: the vSID follows it */
+        /*
+         * The guest renumbered the bus: the vSID follows it.  The device
+         * leaves its stage-1 HWPT first, which holds the vDEVICE; if it
+         * cannot, both stay and the new STE is refused.
+         */
         if (!host_iommu_device_iommufd_attach_hwpt(dev->idev,
                                                    a->abort_hwpt_id,
                                                    &local_err)) {
-            error_report_err(local_err);
-        } else {
-            dev->hwpt_id = a->abort_hwpt_id;
+            error_propagate_prepend(errp, local_err, "moving to vSID 0x%x: ",
+                                    sid);
+            return false;
         }
-        if (dev->s1_hwpt_id && dev->hwpt_id != dev->s1_hwpt_id) {
-            free_id(a, &dev->s1_hwpt_id);
-        }
+        dev->hwpt_id = a->abort_hwpt_id;
+        smmuv3_accel_group_moved(dev, a->abort_hwpt_id);
+        free_id(a, &dev->s1_hwpt_id);
         free_id(a, &dev->vdevice_id);
     }
     if (!iommufd_backend_alloc_vdevice(a->be, a->viommu_id,
@@ -305,7 +309,8 @@ static void device_release(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
     if (dev->hwpt_id &&
         !host_iommu_device_iommufd_attach_hwpt(dev->idev, dev->vfio_hwpt_id,
                                                &err)) {
-        error_report_err(err);
+        /* Its stage-1 HWPT stays attached: freed with the iommufd */
+        warn_report_err_once(err);
     } else if (dev->hwpt_id) {
         smmuv3_accel_group_moved(dev, dev->vfio_hwpt_id);
     }
@@ -335,6 +340,7 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
     SMMUv3Accel *a = s->accel_state;
     HostIOMMUDeviceIOMMUFD *idev;
     struct iommu_hw_info_arm_smmuv3 *info;
+    SMMUv3AccelIdr idr;
     SMMUv3AccelDevice *dev;
     int group;
 
@@ -361,30 +367,33 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
         return false;
     }
     info = &hiod->caps.vendor_caps.smmuv3;
-    if (!a->idr.resolved && !phase_check(PHASE_MACHINE_READY)) {
+    /* Learnt from this host only once the device is accepted */
+    idr = a->idr;
+    if (!idr.resolved && !phase_check(PHASE_MACHINE_READY)) {
         /* Cold plug: the guest has not read the registers yet */
         if (!smmuv3_accel_idr_resolve(s, info->idr, info->iidr, info->aidr,
-                                      &a->idr, errp)) {
+                                      &idr, errp)) {
             return false;
         }
-    } else if (!smmuv3_accel_idr_check_host(s, &a->idr, info->idr,
+    } else if (!smmuv3_accel_idr_check_host(s, &idr, info->idr,
                                             info->iidr, info->aidr, errp)) {
         return false;
-    } else if (!a->idr.resolved) {
+    } else if (!idr.resolved) {
         /* The baseline stays what the guest sees; remember the host */
-        memcpy(a->idr.host, info->idr, sizeof(a->idr.host));
-        a->idr.host_iidr = info->iidr;
-        a->idr.host_aidr = info->aidr;
-        a->idr.resolved = true;
+        memcpy(idr.host, info->idr, sizeof(idr.host));
+        idr.host_iidr = info->iidr;
+        idr.host_aidr = info->aidr;
+        idr.resolved = true;
     }
     if (!a->viommu_id) {
         if (!alloc_host_objects(a, idev, errp)) {
             return false;
         }
-        smmuv3_accel_evtq_update(a);
     } else if (!check_same_host_smmu(a, idev, errp)) {
         return false;
     }
+    a->idr = idr;
+    smmuv3_accel_evtq_update(a);
 
     dev = g_new0(SMMUv3AccelDevice, 1);
     dev->accel = a;

@@ -53,6 +53,15 @@ bool iommufd_backend_alloc_veventq(IOMMUFDBackend *be, uint32_t viommu_id,
                                    uint32_t *out_veventq_id, int *out_fd,
                                    Error **errp);
 
-/* Objects are destroyed with iommufd_backend_free_id() (IOMMU_DESTROY). */
+/*
+ * IOMMU_DESTROY of a vEVENTQ whose fd was just closed.  Another thread in
+ * poll() on that fd still holds the file, and with it the queue, until
+ * the poll returns: EBUSY is retried for up to @timeout_ms.  False (and
+ * @errp) when the queue is still there.
+ */
+bool iommufd_backend_free_veventq(IOMMUFDBackend *be, uint32_t veventq_id,
+                                  unsigned timeout_ms, Error **errp);
+
+/* Other objects are destroyed with iommufd_backend_free_id(). */
 
 #endif

@@ -46,9 +46,13 @@ void iommufd_veventq_reader_init(IOMMUFDVeventqReader *r, int fd,
                                  IOMMUFDVeventLostFn *lost, void *opaque);
 void iommufd_veventq_reader_cleanup(IOMMUFDVeventqReader *r);
 
+/* Reads per drain: a full queue each, at most */
+#define IOMMUFD_VEVENTQ_DRAIN_READS 8
+
 /*
- * Read until the queue is empty and dispatch what was read.  Returns the
- * number of records delivered, or -errno on a read error.
+ * Read until the queue is empty, or IOMMUFD_VEVENTQ_DRAIN_READS reads,
+ * and dispatch what was read.  Returns the number of records delivered,
+ * or -errno on a read error.
  */
 int iommufd_veventq_reader_drain(IOMMUFDVeventqReader *r);
 

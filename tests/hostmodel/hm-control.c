@@ -229,6 +229,15 @@ static void hm_ctl_dispatch(char **argv, int argc, char *reply, size_t len)
     } else if (!strcmp(cmd, "report")) {
         hm_report("report", NULL);
         snprintf(reply, len, hm.report_path[0] ? "ok" : "err no report file");
+    } else if (!strcmp(cmd, "veventq-hold")) {
+        uint64_t ms = 0;
+
+        if (argc != 2 || hm_strtou64(argv[1], NULL, 0, &ms) || ms > 10000) {
+            snprintf(reply, len, "err usage: veventq-hold MS (0 to 10000)");
+            return;
+        }
+        hm.veventq_hold_ms = ms;
+        snprintf(reply, len, "ok");
     } else if (!strcmp(cmd, "veventq-seq")) {
         HmVeventq *q = NULL;
         uint64_t seq;

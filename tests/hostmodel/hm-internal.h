@@ -389,6 +389,14 @@ typedef struct HmState {
     char report_path[512];
     char control_path[512];
     bool control_owner;
+    /*
+     * A vEVENTQ file closed while another thread of the process is in
+     * poll() on it stays referenced until that poll returns (the kernel's
+     * fdget() in a multithreaded process): IOMMU_DESTROY of the queue is
+     * EBUSY meanwhile.  Control "veventq-hold MS" makes every close of a
+     * vEVENTQ fd behave so for MS milliseconds.
+     */
+    unsigned veventq_hold_ms;
     uint64_t seq;
     struct {
         char name[48];

@@ -134,15 +134,36 @@ void hm_file_put(HmFile *f)
     free(f);
 }
 
+/* The concurrent poll of veventq_hold_ms ends: its file reference goes */
+static void *hm_poll_holder(void *opaque)
+{
+    HmFile *f = opaque;
+
+    usleep(hm.veventq_hold_ms * 1000);
+    pthread_mutex_lock(&hm.lock);
+    hm_file_put(f);
+    pthread_mutex_unlock(&hm.lock);
+    return NULL;
+}
+
 /* Forget fd (it is being closed or replaced); the caller holds the lock */
 static void hm_fd_forget(int fd)
 {
     HmFile *f = hm_fd_peek(fd);
+    pthread_t t;
 
     if (!f) {
         return;
     }
     __atomic_store_n(&hm.fds[fd], NULL, __ATOMIC_RELEASE);
+    if (f->type == HM_FILE_VEVENTQ && hm.veventq_hold_ms) {
+        f->refs++;
+        if (pthread_create(&t, NULL, hm_poll_holder, f) == 0) {
+            pthread_detach(t);
+        } else {
+            f->refs--;
+        }
+    }
     hm_file_put(f);
 }
 

@@ -217,10 +217,61 @@ static void test_hotplug_cycles_leave_nothing(void)
     model_stop(&m);
 }
 
+/*
+ * A hot-plug the host refuses (no vIOMMU) teaches the vSMMU nothing: a
+ * device behind another host SMMU, of other registers, can be plugged
+ * next (the guest saw the baseline, which both honour).
+ */
+static void test_failed_plug_learns_nothing(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *text = NULL;
+    QDict *rsp;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    host = g_build_filename(m.dir, "host.conf", NULL);
+    text = g_strdup_printf("[smmu smmu0]\nprofile = %s/profiles/grace.conf\n"
+                           "[smmu smmu1]\nprofile = %s/profiles/small.conf\n"
+                           "[device vfio0]\nsmmu = smmu0\nsid = 0x100\n"
+                           "group = 1\nbdf = 0000:01:00.0\n"
+                           "[device vfio1]\nsmmu = smmu1\nsid = 0x200\n"
+                           "group = 2\nbdf = 0000:02:00.0\n",
+                           g_getenv("HOSTMODEL_DIR"),
+                           g_getenv("HOSTMODEL_DIR"));
+    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
+                     "-object iommufd,id=i0 "
+                     "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+                     "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    power_off_slot(m.qts);
+
+    g_assert_cmpint(hm_client_fail_nth(m.hm, "IOMMU_VIOMMU_ALLOC", 1,
+                                       EOPNOTSUPP), ==, 0);
+    rsp = qtest_qmp(m.qts, "{ 'execute': 'device_add', 'arguments': "
+                    "{ 'driver': 'vfio-pci', 'id': 'd0', 'sysfsdev': %s, "
+                    "'iommufd': 'i0', 'bus': 'rp0' } }", s0);
+    g_assert_true(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+
+    plug(&m, s1);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
+    qtest_qmp_device_del(m.qts, "d0");
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    model_stop(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/arm-smmuv3-accel/hotplug/cycles-leave-nothing",
                    test_hotplug_cycles_leave_nothing);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/failed-plug-learns-nothing",
+                   test_failed_plug_learns_nothing);
     return g_test_run();
 }

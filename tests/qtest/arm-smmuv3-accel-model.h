@@ -68,21 +68,31 @@ static inline void model_init_dir(ModelQemu *m)
     m->dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
 }
 
-/* Start QEMU with @args on the model's "qemu" host (tests/hostmodel/hosts) */
-static inline void model_start(ModelQemu *m, const char *args)
+/* Start QEMU with @args on the host described by the file @host */
+static inline void model_start_host(ModelQemu *m, const char *host,
+                                    const char *args)
 {
     g_autofree char *bin = g_strdup(qtest_qemu_binary(NULL));
     g_autofree char *sock = g_build_filename(m->dir, "ctl.sock", NULL);
     g_autofree char *prefix =
-        g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s/hosts/qemu.conf "
+        g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s "
                         "HOSTMODEL_CONTROL=%s %s", g_getenv("HOSTMODEL_LIB"),
-                        g_getenv("HOSTMODEL_DIR"), sock, bin);
+                        host, sock, bin);
 
     g_setenv("QTEST_QEMU_BINARY", prefix, true);
     m->qts = qtest_init(args);
     g_setenv("QTEST_QEMU_BINARY", bin, true);
     m->hm = hm_client_connect(sock);
     g_assert_nonnull(m->hm);
+}
+
+/* Start QEMU with @args on the model's "qemu" host (tests/hostmodel/hosts) */
+static inline void model_start(ModelQemu *m, const char *args)
+{
+    g_autofree char *host = g_strdup_printf("%s/hosts/qemu.conf",
+                                            g_getenv("HOSTMODEL_DIR"));
+
+    model_start_host(m, host, args);
 }
 
 /*

@@ -1046,6 +1046,37 @@ static void test_events(void)
     accel_stop(&a);
 }
 
+/*
+ * The vEVENTQ is destroyed while another thread may still be in poll() on
+ * its fd (the model holds each closed vEVENTQ file 30 ms, as the kernel
+ * does for a concurrent poll): the destroy must wait for it, or the queue
+ * leaks, the vIOMMU with it, and the guest's next event queue never comes
+ * (the host allows one per vIOMMU).  Guest resets in a row keep host
+ * events flowing, and nothing is left at exit.
+ */
+static void test_evtq_survives_reset_loop(void)
+{
+    Accel a;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    g_assert_cmpint(hm_client_command(a.hm, "veventq-hold 30"), ==, 0);
+    for (int i = 0; i < 4; i++) {
+        guest_enable(&a);
+        write_ste(&a, DEV_SID, s1_ste0(), 0);
+        cfgi_ste(&a, DEV_SID);
+        g_assert_cmpint(count(&a, "VEVENTQ"), ==, 1);
+        /* The event queue starts empty after a reset */
+        wr(&a, A_EVENTQ_CONS, rd(&a, A_EVENTQ_PROD));
+        test_host_event_relayed_with_vsid(&a);
+        qtest_system_reset(a.qts);
+        a.prod = 0;
+        g_assert_cmpint(count(&a, "VEVENTQ"), ==, 0);
+    }
+    accel_stop(&a);
+}
+
 static void test_host_overflow_sets_ovflg(void)
 {
     Accel a;
@@ -1787,6 +1818,8 @@ int main(int argc, char **argv)
     qtest_add_func("/arm-smmuv3-accel/props/migration-blocked",
                    test_migration_blocked);
     qtest_add_func("/arm-smmuv3-accel/evtq/relay-and-free", test_events);
+    qtest_add_func("/arm-smmuv3-accel/evtq/survives-reset-loop",
+                   test_evtq_survives_reset_loop);
     qtest_add_func("/arm-smmuv3-accel/evtq/host-overflow-sets-ovflg",
                    test_host_overflow_sets_ovflg);
     qtest_add_func("/arm-smmuv3-accel/emulated/device-beside-accel",

@@ -228,6 +228,23 @@ static void test_read_error(Fixture *f, gconstpointer data)
     iommufd_veventq_reader_cleanup(&r);
 }
 
+/* A flood is read in bounded bites: the main loop comes back for more */
+static void test_drain_bounded(Fixture *f, gconstpointer data)
+{
+    int n = IOMMUFD_VEVENTQ_DRAIN_READS + 3;
+
+    for (int i = 0; i < n; i++) {
+        Rec rec = { 0, i, 0x100 + i };
+
+        send_records(f, &rec, 1, 0);
+    }
+    g_assert_cmpint(iommufd_veventq_reader_drain(&f->r), ==,
+                    IOMMUFD_VEVENTQ_DRAIN_READS);
+    g_assert_cmpint(iommufd_veventq_reader_drain(&f->r), ==, 3);
+    g_assert_cmpuint(f->seen.first_words->len, ==, n);
+    g_assert_cmpuint(f->r.n_lost, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -246,5 +263,6 @@ int main(int argc, char **argv)
     ADD("truncated-header", test_truncated_header);
     ADD("sequence-above-int-max", test_sequence_above_int_max);
     ADD("read-error", test_read_error);
+    ADD("drain-bounded", test_drain_bounded);
     return g_test_run();
 }
