@@ -408,3 +408,47 @@ bool smmuv3_accel_idr_check_host(SMMUv3State *s, const SMMUv3AccelIdr *idr,
     }
     return true;
 }
+
+/* SMMU_IIDR fields, and the parts Linux knows errata of */
+#define IIDR_IMPLEMENTER(v)     extract32(v, 0, 12)
+#define IIDR_REVISION(v)        extract32(v, 12, 4)
+#define IIDR_VARIANT(v)         extract32(v, 16, 4)
+#define IIDR_PRODUCTID(v)       extract32(v, 20, 12)
+#define IIDR_IMPL_ARM           0x43b
+#define IIDR_ARM_MMU_600        0x483
+#define IIDR_ARM_MMU_700        0x487
+
+char *smmuv3_accel_idr_why_no_nesting(const uint32_t host_idr[6],
+                                      uint32_t host_iidr)
+{
+    uint32_t idr0 = host_idr[0];
+
+    if (!FIELD_EX32(idr0, IDR0, S1P) || !FIELD_EX32(idr0, IDR0, S2P)) {
+        return g_strdup_printf("it lacks a translation stage (SMMU_IDR0.S1P="
+                               "%u, S2P=%u)", FIELD_EX32(idr0, IDR0, S1P),
+                               FIELD_EX32(idr0, IDR0, S2P));
+    }
+    if (IIDR_IMPLEMENTER(host_iidr) == IIDR_IMPL_ARM &&
+        IIDR_PRODUCTID(host_iidr) == IIDR_ARM_MMU_700) {
+        return g_strdup_printf("it is an Arm MMU-700 r%up%u (SMMU_IIDR "
+                               "0x%08x), on which Linux turns nesting off "
+                               "(Arm errata 2268618, 2812531)",
+                               IIDR_VARIANT(host_iidr),
+                               IIDR_REVISION(host_iidr), host_iidr);
+    }
+    if (IIDR_IMPLEMENTER(host_iidr) == IIDR_IMPL_ARM &&
+        IIDR_PRODUCTID(host_iidr) == IIDR_ARM_MMU_600 &&
+        IIDR_VARIANT(host_iidr) < 2) {
+        return g_strdup_printf("it is an Arm MMU-600 r%up%u (SMMU_IIDR "
+                               "0x%08x), on which Linux turns nesting off "
+                               "before r2p0 (Arm erratum 1209401)",
+                               IIDR_VARIANT(host_iidr),
+                               IIDR_REVISION(host_iidr), host_iidr);
+    }
+    if (!FIELD_EX32(host_idr[3], IDR3, FWB)) {
+        return g_strdup("SMMU_IDR3.FWB is 0: Linux nests only with S2FWB or "
+                        "behind a root complex the firmware says is coherent "
+                        "(IORT CANWBS)");
+    }
+    return NULL;
+}

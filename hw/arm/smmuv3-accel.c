@@ -237,8 +237,11 @@ static bool alloc_shared_hwpt(SMMUv3Accel *a, uint32_t dev_id,
 
 /* The first device brings the vIOMMU; try and fail tells what the host can */
 static bool alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
+                               const struct iommu_hw_info_arm_smmuv3 *info,
                                Error **errp)
 {
+    g_autofree char *why = NULL;
+
     a->be = idev->iommufd;
     if (!iommufd_backend_alloc_hwpt(a->be, idev->devid, idev->ioas_id,
                                     IOMMU_HWPT_ALLOC_NEST_PARENT,
@@ -259,6 +262,12 @@ static bool alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
     return true;
 fail:
     a->n_host_errors++;
+    /* The kernel says EOPNOTSUPP; the registers may say why */
+    why = smmuv3_accel_idr_why_no_nesting(info->idr, info->iidr);
+    if (why) {
+        error_prepend(errp, "the host SMMU cannot be a nesting parent: %s; ",
+                      why);
+    }
     free_host_objects(a);
     return false;
 }
@@ -386,7 +395,7 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
         idr.resolved = true;
     }
     if (!a->viommu_id) {
-        if (!alloc_host_objects(a, idev, errp)) {
+        if (!alloc_host_objects(a, idev, info, errp)) {
             return false;
         }
     } else if (!check_same_host_smmu(a, idev, errp)) {

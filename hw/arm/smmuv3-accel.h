@@ -127,6 +127,9 @@ bool smmuv3_accel_idr_check_host(SMMUv3State *s, const SMMUv3AccelIdr *idr,
                                  Error **errp);
 bool smmuv3_accel_parse_props(SMMUv3State *s, Error **errp);
 void smmuv3_accel_idr_apply(const SMMUv3AccelIdr *idr, uint32_t regs[6]);
+/* Why Linux would not nest on this host SMMU, or NULL; g_free() it */
+char *smmuv3_accel_idr_why_no_nesting(const uint32_t host_idr[6],
+                                      uint32_t host_iidr);
 typedef void SMMUv3AccelIdrVisit(void *opaque, const char *name,
                                  const char *rule, uint32_t host,
                                  uint32_t qemu, uint32_t guest);

@@ -214,11 +214,16 @@ run_l2() {
         qmp_at_shutdown "$label" $replug &
         qmp_pid=$! ;;
     esac
+    # QEMU's stderr apart: written by other threads than L2's serial
+    # output, it could split a record line of L2's in two
     (
         timeout -s KILL "${L2TIMEOUT:-240}" \
-            /bin/qemu-system-aarch64 $args -append "$append" < /dev/null
+            /bin/qemu-system-aarch64 $args -append "$append" < /dev/null \
+            2> /tmp/l2-qemu.err
         echo $? > /tmp/l2.status
-    ) 2>&1 | l2_console
+    ) | l2_console
+    sed 's/^/# L2 qemu: /' /tmp/l2-qemu.err
+    rm -f /tmp/l2-qemu.err
     [ -n "$qmp_pid" ] && kill "$qmp_pid" 2>/dev/null
     rm -f /tmp/qmp.in /tmp/qmp.out
     step=l2_qemu_exit

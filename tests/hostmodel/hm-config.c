@@ -473,6 +473,7 @@ int hm_config_load(HmConfig *cfg, const char *path, char *err,
             return -1;
         }
         s->vmid_bits = HM_IDR0_VMID16(s->prof.idr[0]) ? 16 : 8;
+        hm_smmu_probe(s);
     }
     for (unsigned i = 0; i < cfg->n_devices; i++) {
         HmDevice *d = &cfg->devices[i];

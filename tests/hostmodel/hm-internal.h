@@ -136,6 +136,9 @@ typedef struct HmFailRule {
 typedef struct HmSmmu {
     char name[HM_NAME_LEN];
     HmProfile prof;
+    /* What the driver's probe decided (hm_smmu_probe) */
+    bool feat_nesting;      /* ARM_SMMU_FEAT_NESTING */
+    bool opt_force_sync;    /* ARM_SMMU_OPT_CMDQ_FORCE_SYNC */
     unsigned vmid_bits;
     uint8_t vmid_used[65536 / 8];
     HmHostCmd *log;
@@ -471,6 +474,7 @@ HM_HIDDEN bool hm_group_claimed_elsewhere(HmDevice *dev, HmCtx *ctx);
 HM_HIDDEN bool hm_ctx_has_group(HmCtx *ctx, int group);
 
 /* hm-smmu.c */
+HM_HIDDEN void hm_smmu_probe(HmSmmu *s);
 HM_HIDDEN bool hm_smmu_can_nest(const HmSmmu *s);
 HM_HIDDEN bool hm_smmu_dirty_capable(const HmSmmu *s);
 HM_HIDDEN unsigned hm_smmu_oas_bits(const HmSmmu *s);

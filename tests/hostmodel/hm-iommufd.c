@@ -1364,7 +1364,7 @@ static int hm_ioctl_viommu_alloc(HmUcmd *u, void *p)
     }
     s = idev->dev->smmu;
     /* arm_smmu_get_viommu_size() returning 0 */
-    if (!hm_smmu_can_nest(s) || s->prof.force_sync) {
+    if (!hm_smmu_can_nest(s) || s->opt_force_sync) {
         return -EOPNOTSUPP;
     }
     if (!idev->dev->canwbs && !HM_IDR3_FWB(s->prof.idr[3])) {

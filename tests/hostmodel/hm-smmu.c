@@ -17,10 +17,47 @@
 
 /* ---- features ---- */
 
+/* SMMU_IIDR fields, and the parts arm_smmu_device_iidr_probe() knows */
+#define HM_IIDR_IMPLEMENTER(v)  ((v) & 0xfff)
+#define HM_IIDR_REVISION(v)     (((v) >> 12) & 0xf)
+#define HM_IIDR_VARIANT(v)      (((v) >> 16) & 0xf)
+#define HM_IIDR_PRODUCTID(v)    ((v) >> 20)
+#define HM_IIDR_IMPL_ARM        0x43b
+#define HM_IIDR_ARM_MMU_600     0x483
+#define HM_IIDR_ARM_MMU_700     0x487
+
+/*
+ * arm_smmu_device_hw_probe() and arm_smmu_device_iidr_probe(): nesting
+ * needs both stages, and the driver turns it off on parts with errata
+ * (Arm MMU-600 before r2p0: erratum 1209401; every Arm MMU-700: errata
+ * 2268618 and 2812531, which also force a CMD_SYNC after each command).
+ */
+void hm_smmu_probe(HmSmmu *s)
+{
+    uint32_t iidr = s->prof.iidr;
+
+    s->feat_nesting = HM_IDR0_S1P(s->prof.idr[0]) &&
+                      HM_IDR0_S2P(s->prof.idr[0]);
+    s->opt_force_sync = s->prof.force_sync;
+    if (HM_IIDR_IMPLEMENTER(iidr) != HM_IIDR_IMPL_ARM) {
+        return;
+    }
+    switch (HM_IIDR_PRODUCTID(iidr)) {
+    case HM_IIDR_ARM_MMU_600:
+        if (HM_IIDR_VARIANT(iidr) < 2) {
+            s->feat_nesting = false;
+        }
+        break;
+    case HM_IIDR_ARM_MMU_700:
+        s->opt_force_sync = true;
+        s->feat_nesting = false;
+        break;
+    }
+}
+
 bool hm_smmu_can_nest(const HmSmmu *s)
 {
-    /* ARM_SMMU_FEAT_NESTING: both translation stages */
-    return HM_IDR0_S1P(s->prof.idr[0]) && HM_IDR0_S2P(s->prof.idr[0]);
+    return s->feat_nesting;
 }
 
 bool hm_smmu_dirty_capable(const HmSmmu *s)

@@ -871,6 +871,26 @@ static bool t_viommu_nonest_refused(void)
     return true;
 }
 
+/*
+ * arm_smmu_device_iidr_probe(): Linux turns nesting off on an Arm MMU-700
+ * (errata 2268618, 2812531), whatever its ID registers say: no nesting
+ * parent, no vIOMMU; a plain paging HWPT is fine.
+ */
+static bool t_mmu700_erratum_no_nesting(void)
+{
+    int ifd = open_iommufd(), dfd = open_dev("vfio8");
+    uint32_t devid, ioas, s2, h;
+
+    CHECK_ERR(bind_dev(dfd, ifd, &devid), 0);
+    CHECK_ERR(ioas_alloc(ifd, &ioas), 0);
+    CHECK_ERR(hwpt_alloc(ifd, devid, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+                         NULL, 0, &s2), EOPNOTSUPP);
+    CHECK_ERR(hwpt_alloc(ifd, devid, ioas, 0, 0, NULL, 0, &h), 0);
+    CHECK_ERR(viommu_alloc(ifd, devid, h, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, &s2),
+              EOPNOTSUPP);
+    return true;
+}
+
 static bool t_viommu_foreign_s2(void)
 {
     int ifd = open_iommufd(), d0 = open_dev("vfio0"), d3 = open_dev("vfio3");
@@ -1238,7 +1258,7 @@ static bool t_ste_and_ats(void)
 static bool t_hw_info(void)
 {
     static const uint32_t grace[8] = {
-        0x080f72bb, 0x0e739d14, 0, 0x00003734, 0, 0x00800475, 0x4870143b, 2,
+        0x080f72bb, 0x0e739d14, 0, 0x00003734, 0, 0x00800475, 0x0000036b, 2,
     };
     int ifd = open_iommufd(), dfd = open_dev("vfio0"), d4 = open_dev("vfio4");
     int d6 = open_dev("vfio6");
@@ -2403,6 +2423,7 @@ int main(int argc, char **argv)
     run("group_shares_domain", t_group_shares_domain);
     run("viommu_alloc_rules_s2_busy", t_viommu_alloc_rules);
     run("viommu_refused_on_nonest", t_viommu_nonest_refused);
+    run("mmu700_erratum_no_nesting", t_mmu700_erratum_no_nesting);
     run("viommu_foreign_s2_einval", t_viommu_foreign_s2);
     run("destroy_viommu_busy", t_destroy_viommu_busy);
     run("vdevice_rules", t_vdevice_rules);

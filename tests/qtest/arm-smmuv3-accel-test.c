@@ -357,6 +357,13 @@ static void test_vfio_before_smmu_refused(void)
 static void test_viommu_refused_host_cannot_nest(void)
 {
     assert_refused("nonest", "", "the host SMMU cannot nest");
+    /* ... and why, from the host's registers */
+    assert_refused("nonest", "", "cannot be a nesting parent: "
+                   "SMMU_IDR3.FWB is 0");
+    /* A part Linux will not nest on, whatever its registers say */
+    assert_refused("mmu700", "", "cannot be a nesting parent: it is an Arm "
+                   "MMU-700 r0p1 (SMMU_IIDR 0x4870143b), on which Linux "
+                   "turns nesting off");
 }
 
 static void test_accel_rejects_stage2(void)
