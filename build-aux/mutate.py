@@ -134,6 +134,9 @@ def test_env():
                                          'qemu.conf')
     env['HOSTMODEL_CONTROL'] = os.path.join(BUILD, 'hostmodel',
                                             'mutate.sock')
+    env['G_TEST_SRCDIR'] = os.path.join(TOP, 'qemu', 'tests')
+    env['G_TEST_BUILDDIR'] = os.path.join(BUILD, 'tests')
+    env['PYTHON'] = sys.executable
     return env
 
 

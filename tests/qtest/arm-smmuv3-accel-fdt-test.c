@@ -48,6 +48,11 @@ static int node_devfn(const void *fdt, int node)
 
     g_assert_nonnull(reg);
     g_assert_cmpint(len, ==, 5 * sizeof(fdt32_t));
+    /* A config-space address of the node's devfn, of size 0 */
+    g_assert_cmphex(fdt32_to_cpu(reg[0]) & ~0xff00, ==, 0);
+    for (int i = 1; i < 5; i++) {
+        g_assert_cmphex(fdt32_to_cpu(reg[i]), ==, 0);
+    }
     return (fdt32_to_cpu(reg[0]) >> 8) & 0xff;
 }
 

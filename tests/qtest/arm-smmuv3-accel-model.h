@@ -63,6 +63,25 @@ static inline char *model_sysfsdev(ModelQemu *m, const char *bdf,
     return sysfsdev;
 }
 
+/*
+ * IOMMU_DESTROY calls the host refused so far: QEMU destroys only what it
+ * owns and no longer uses, so any is a bug (a leak, or a wrong id).
+ */
+static inline unsigned long model_destroy_errors(HmClient *hm)
+{
+    const char *p;
+    unsigned long calls, errors;
+
+    g_assert_cmpint(hm_client_command(hm, "stats"), ==, 0);
+    p = strstr(hm_client_last_reply(hm), " IOMMU_DESTROY=");
+    if (!p) {
+        return 0;
+    }
+    g_assert_cmpint(sscanf(p, " IOMMU_DESTROY=%lu/%lu", &calls, &errors), ==,
+                    2);
+    return errors;
+}
+
 static inline void model_init_dir(ModelQemu *m)
 {
     m->dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
@@ -117,6 +136,7 @@ static inline char *model_expect_refused(ModelQemu *m, const char *args)
 
 static inline void model_stop(ModelQemu *m)
 {
+    g_assert_cmpuint(model_destroy_errors(m->hm), ==, 0);
     hm_client_close(m->hm);
     qtest_quit(m->qts);
     g_free(m->dir);

@@ -79,6 +79,8 @@ typedef struct Accel {
     uint64_t base;
     uint32_t prod;
     unsigned qlog2;
+    /* IOMMU_DESTROY refusals a test provoked on purpose */
+    unsigned long destroy_errors_ok;
     char *dir;
     char *report;
 } Accel;
@@ -144,6 +146,7 @@ static void accel_stop(Accel *a)
 {
     g_autofree char *report = NULL;
 
+    g_assert_cmpuint(model_destroy_errors(a->hm), ==, a->destroy_errors_ok);
     hm_client_close(a->hm);
     qtest_quit(a->qts);
     g_assert_true(g_file_get_contents(a->report, &report, NULL, NULL));
@@ -270,6 +273,10 @@ static void test_idr_profile(gconstpointer data)
                      p->gran16k);
     /* The host walks the CDs and the uAPI does not tell its HAD */
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, HAD), ==, 0);
+    /* Stage 2 is the host's: no FWB for the guest */
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, FWB), ==, 0);
+    /* IDR4 is IMPLEMENTATION DEFINED: QEMU's own, 0 */
+    g_assert_cmphex(rd(&a, 0x10), ==, 0);
     accel_stop(&a);
 }
 
@@ -283,6 +290,14 @@ static void test_idr_properties_cap(void)
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, RIL), ==, 0);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, 4);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR1), IDR1, SSIDSIZE), ==, 8);
+    accel_stop(&a);
+    /* Exactly what the host has is honoured */
+    if (!accel_start(&a, "grace", ",ril=on,oas=48,ssidsize=20")) {
+        return;
+    }
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, RIL), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, 5);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR1), IDR1, SSIDSIZE), ==, 20);
     accel_stop(&a);
 }
 
@@ -514,6 +529,39 @@ static void test_ste_every_bit(void)
     }
     /* The host's own S1STALLD, whatever the guest wrote */
     g_assert_cmphex(base[1] & BIT_ULL(27), ==, BIT_ULL(27));
+    accel_stop(&a);
+}
+
+static bool accel_start_s1(Accel *a, const char *profile, const char *opts);
+
+/*
+ * An abort STE is no refused STE: no event, the shared abort HWPT.  A
+ * CFGI_STE for another StreamID leaves the device's STE alone, even when
+ * its entry in memory changed.
+ */
+static void test_ste_abort_and_other_sid(void)
+{
+    Accel a;
+    uint64_t ste[4];
+    int ats;
+
+    if (!accel_start_s1(&a, "grace", "")) {
+        return;
+    }
+    write_ste(&a, DEV_SID, 1, 0);
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 0);
+    g_assert_cmphex(rd(&a, A_EVENTQ_PROD), ==, 0);
+
+    write_ste(&a, DEV_SID, 1 | (4 << 1), 0);
+    cfgi_ste(&a, DEV_SID + 1);
+    cfgi_ste(&a, DEV_SID - 1);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 0);
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 6);
     accel_stop(&a);
 }
 
@@ -866,6 +914,40 @@ static void test_transient_host_failure_invisible(void)
     accel_stop(&a);
 }
 
+/*
+ * CFGI_CD names a SubstreamID: below SMMU_IDR1.SSIDSIZE it goes to the
+ * host as the guest wrote it; at 1 << SSIDSIZE it is CERROR_ILL, with no
+ * host call (small: SSIDSIZE 10).  CFGI_CD_ALL has no SubstreamID.
+ */
+static void test_cfgi_cd_ssid_within_ssidsize(void)
+{
+    Accel a;
+    uint64_t cmds[8][2];
+    uint32_t cons;
+
+    if (!accel_start_s1(&a, "small", "")) {
+        return;
+    }
+    queue_cmd(&a, OP_CFGI_CD | (uint64_t)DEV_SID << 32 | 0x3ffULL << 12, 1);
+    queue_cmd(&a, 0x06 | (uint64_t)DEV_SID << 32, 0);   /* CFGI_CD_ALL */
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 3);
+    g_assert_cmphex((cmds[0][0] >> 12) & 0xfffff, ==, 0x3ff);
+    g_assert_cmphex(cmds[1][0] & 0xff, ==, 0x06);
+
+    hm_client_clear_cmds(a.hm, "smmu0");
+    queue_cmd(&a, OP_CFGI_CD | (uint64_t)DEV_SID << 32 | 0x400ULL << 12, 1);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    cons = rd(&a, A_CMDQ_CONS);
+    g_assert_cmpuint(cons & 0xfffff, ==, a.prod - 2);
+    g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ILL);
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 0);
+    accel_stop(&a);
+}
+
 static void test_cfgi_cd_before_ste_stays_local(void)
 {
     Accel a;
@@ -1081,6 +1163,9 @@ static void test_evtq_survives_reset_loop(void)
         a.prod = 0;
         g_assert_cmpint(count(&a, "VEVENTQ"), ==, 0);
     }
+    /* The destroys were refused while the file was held, then retried */
+    a.destroy_errors_ok = model_destroy_errors(a.hm);
+    g_assert_cmpuint(a.destroy_errors_ok, >, 0);
     accel_stop(&a);
 }
 
@@ -1798,6 +1883,8 @@ int main(int argc, char **argv)
     qtest_add_func("/arm-smmuv3-accel/ste/s1-installs-masked-nested-hwpt",
                    test_ste_s1_installs_masked_nested_hwpt);
     qtest_add_func("/arm-smmuv3-accel/ste/every-bit", test_ste_every_bit);
+    qtest_add_func("/arm-smmuv3-accel/ste/abort-and-other-sid",
+                   test_ste_abort_and_other_sid);
     qtest_add_func("/arm-smmuv3-accel/ste/bad-ste-event-no-host-call",
                    test_bad_ste_event_no_host_call);
     qtest_add_func("/arm-smmuv3-accel/cmdq/one-ordered-batch",
@@ -1812,6 +1899,8 @@ int main(int argc, char **argv)
                    test_host_failure_at_exact_command);
     qtest_add_func("/arm-smmuv3-accel/cmdq/transient-host-failure-invisible",
                    test_transient_host_failure_invisible);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/cfgi-cd-ssid-within-ssidsize",
+                   test_cfgi_cd_ssid_within_ssidsize);
     qtest_add_func("/arm-smmuv3-accel/cmdq/cfgi-cd-before-ste-stays-local",
                    test_cfgi_cd_before_ste_stays_local);
     qtest_add_func("/arm-smmuv3-accel/cmdq/malformed-no-host-call",
