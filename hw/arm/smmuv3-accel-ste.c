@@ -208,8 +208,12 @@ static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
     Error *err = NULL;
 
     if (dev->s1_hwpt_id && dev->hwpt_id == dev->s1_hwpt_id &&
+        dev->vdevice_id && dev->vsid == sid &&
         !memcmp(dev->ste, ste, sizeof(ste))) {
-        /* Same STE: the host re-reads CDs on the forwarded CFGI_CD */
+        /*
+         * Same STE, same StreamID: the host re-reads CDs on the forwarded
+         * CFGI_CD.  A renumbered bus moves the vSID even for the same STE.
+         */
         return;
     }
     if (!smmuv3_accel_ensure_vdevice(a, dev, sid, &err) ||

@@ -13,6 +13,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "arm-smmuv3-accel-model.h"
 #include "arm-smmuv3-qtest.h"
 
@@ -266,6 +267,58 @@ static void test_failed_plug_learns_nothing(void)
     model_stop(&m);
 }
 
+/*
+ * The guest renumbers the bus of an assigned device (its root port's
+ * secondary bus 1 -> 2): its StreamID, and so its vSID on the host, move
+ * with the next CFGI_STE, which leaves the device on its new stage-1 HWPT
+ * with one vDEVICE.
+ */
+static void test_renumbered_bus_moves_vsid(void)
+{
+    ModelQemu m;
+    g_autofree char *sysfsdev = NULL;
+    uint64_t ste[8] = { cpu_to_le64(1 | (5 << 1) | CDTAB) }, host[4];
+    Guest g = { 0 };
+    QDict *rsp, *dev;
+    int ats;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    sysfsdev = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    model_start(&m, "-M virt -accel tcg -display none -nodefaults "
+                "-object iommufd,id=i0 "
+                "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+                "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    power_off_slot(m.qts);
+    g.qts = m.qts;
+    g.base = smmuv3_qtest_base(m.qts);
+    guest_enable(&g);
+    wr(&g, A_STRTAB_BASE_CFG, 10, false);
+    plug(&m, sysfsdev);
+    g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
+
+    qtest_writeb(m.qts, rp_cfg(PCI_SECONDARY_BUS), 2);
+    qtest_writeb(m.qts, rp_cfg(PCI_SUBORDINATE_BUS), 2);
+    qtest_memwrite(m.qts, STRTAB + 0x200 * 64, ste, sizeof(ste));
+    guest_send(&g, OP_CFGI_STE | 0x200ULL << 32, 1);
+
+    rsp = qtest_qmp(m.qts, "{ 'execute': 'query-smmuv3-accel' }");
+    dev = qobject_to(QDict, qlist_peek(qdict_get_qlist(
+              qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp, "return"))),
+              "devices")));
+    g_assert_cmphex(qdict_get_int(dev, "vsid"), ==, 0x200);
+    qobject_unref(rsp);
+    g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
+    g_assert_cmpint(hm_client_get_ste(m.hm, "vfio0", host, &ats), ==, 0);
+    g_assert_cmphex((host[0] >> 1) & 7, ==, 7);
+
+    qtest_qmp_device_del(m.qts, "d0");
+    g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 0);
+    model_stop(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -273,5 +326,7 @@ int main(int argc, char **argv)
                    test_hotplug_cycles_leave_nothing);
     qtest_add_func("/arm-smmuv3-accel/hotplug/failed-plug-learns-nothing",
                    test_failed_plug_learns_nothing);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/renumbered-bus-moves-vsid",
+                   test_renumbered_bus_moves_vsid);
     return g_test_run();
 }
