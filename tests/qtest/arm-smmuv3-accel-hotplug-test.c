@@ -161,6 +161,27 @@ static void plug(ModelQemu *m, const char *sysfsdev)
     qobject_unref(rsp);
 }
 
+/*
+ * QEMU with the vSMMU and an empty, powered-off root port (rp0), the
+ * guest's SMMU on; returns the sysfs directory of the device to plug.
+ */
+static char *hotplug_start(ModelQemu *m, Guest *g)
+{
+    char *sysfsdev;
+
+    model_init_dir(m);
+    sysfsdev = model_sysfsdev(m, "0000:01:00.0", "vfio0", 1);
+    model_start(m, "-M virt -accel tcg -display none -nodefaults "
+                "-object iommufd,id=i0 "
+                "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+                "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    power_off_slot(m->qts);
+    g->qts = m->qts;
+    g->base = smmuv3_qtest_base(m->qts);
+    guest_enable(g);
+    return sysfsdev;
+}
+
 static void test_hotplug_cycles_leave_nothing(void)
 {
     ModelQemu m;
@@ -171,16 +192,7 @@ static void test_hotplug_cycles_leave_nothing(void)
     if (!model_available()) {
         return;
     }
-    model_init_dir(&m);
-    sysfsdev = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
-    model_start(&m, "-M virt -accel tcg -display none -nodefaults "
-                "-object iommufd,id=i0 "
-                "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
-                "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
-    power_off_slot(m.qts);
-    g.qts = m.qts;
-    g.base = smmuv3_qtest_base(m.qts);
-    guest_enable(&g);
+    sysfsdev = hotplug_start(&m, &g);
 
     /* No device: no vIOMMU */
     g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
@@ -285,16 +297,7 @@ static void test_renumbered_bus_moves_vsid(void)
     if (!model_available()) {
         return;
     }
-    model_init_dir(&m);
-    sysfsdev = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
-    model_start(&m, "-M virt -accel tcg -display none -nodefaults "
-                "-object iommufd,id=i0 "
-                "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
-                "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
-    power_off_slot(m.qts);
-    g.qts = m.qts;
-    g.base = smmuv3_qtest_base(m.qts);
-    guest_enable(&g);
+    sysfsdev = hotplug_start(&m, &g);
     wr(&g, A_STRTAB_BASE_CFG, 10, false);
     plug(&m, sysfsdev);
     g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
