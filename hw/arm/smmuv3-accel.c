@@ -220,7 +220,11 @@ static void free_host_objects(SMMUv3Accel *a)
     free_id(a, &a->abort_hwpt_id);
     free_id(a, &a->bypass_hwpt_id);
     free_id(a, &a->viommu_id);
-    free_id(a, &a->s2_hwpt_id);
+    if (a->s2_owned) {
+        free_id(a, &a->s2_hwpt_id);
+    }
+    a->s2_hwpt_id = 0;
+    a->s2_owned = false;
     a->be = NULL;
 }
 
@@ -243,10 +247,16 @@ static bool alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
     g_autofree char *why = NULL;
 
     a->be = idev->iommufd;
-    if (!iommufd_backend_alloc_hwpt(a->be, idev->devid, idev->ioas_id,
-                                    IOMMU_HWPT_ALLOC_NEST_PARENT,
-                                    IOMMU_HWPT_DATA_NONE, 0, NULL,
-                                    &a->s2_hwpt_id, errp)) {
+    if (idev->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) {
+        /* VFIO's one page table for the IOAS is the parent */
+        a->s2_hwpt_id = idev->hwpt_id;
+    } else if (iommufd_backend_alloc_hwpt(a->be, idev->devid, idev->ioas_id,
+                                          IOMMU_HWPT_ALLOC_NEST_PARENT,
+                                          IOMMU_HWPT_DATA_NONE, 0, NULL,
+                                          &a->s2_hwpt_id, errp)) {
+        /* VFIO could not get one: ours beside VFIO's, freed by us */
+        a->s2_owned = true;
+    } else {
         error_prepend(errp, "stage-2 (nest parent) HWPT: ");
         goto fail;
     }
@@ -257,7 +267,7 @@ static bool alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
         !alloc_shared_hwpt(a, idev->devid, 4, &a->bypass_hwpt_id, errp)) {
         goto fail;
     }
-    trace_smmuv3_accel_host_objects(a->s2_hwpt_id, a->viommu_id,
+    trace_smmuv3_accel_host_objects(a->s2_hwpt_id, a->s2_owned, a->viommu_id,
                                     a->abort_hwpt_id, a->bypass_hwpt_id);
     return true;
 fail:
@@ -400,6 +410,13 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
         }
     } else if (!check_same_host_smmu(a, idev, errp)) {
         return false;
+    } else if (!a->s2_owned && idev->hwpt_id != a->s2_hwpt_id) {
+        /* VFIO would free the vIOMMU's parent under it */
+        error_setg(errp, "VFIO put the device on host page table %u, not "
+                   "on %u where this vSMMU nests: the other devices "
+                   "behind it must share the device's iommufd and host "
+                   "SMMU", idev->hwpt_id, a->s2_hwpt_id);
+        return false;
     }
     a->idr = idr;
     smmuv3_accel_evtq_update(a);
@@ -440,8 +457,15 @@ static void accel_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
     }
 }
 
+/* Every device here nests over VFIO's page table for it */
+static bool accel_wants_nest_parent(PCIBus *bus, void *opaque, int devfn)
+{
+    return true;
+}
+
 static const PCIIOMMUOps accel_pci_ops = {
     .get_address_space = accel_get_address_space,
+    .wants_nest_parent = accel_wants_nest_parent,
     .set_iommu_device = accel_set_iommu_device,
     .unset_iommu_device = accel_unset_iommu_device,
     .get_msi_address_space = accel_get_msi_address_space,

@@ -91,6 +91,7 @@ typedef struct SMMUv3Accel {
     IOMMUFDBackend *be;
     SMMUv3AccelIdr idr;
     uint32_t s2_hwpt_id;
+    bool s2_owned;          /* false: VFIO's page table, VFIO frees it */
     uint32_t viommu_id;
     uint32_t abort_hwpt_id;
     uint32_t bypass_hwpt_id;

@@ -48,22 +48,32 @@
 #define OP_TLBI_NH_ASID     0x11
 #define OP_CMD_SYNC         0x46
 
+static uint64_t rpn_cfg(unsigned devfn, uint32_t reg)
+{
+    return ECAM + ((uint64_t)devfn << 12) + reg;
+}
+
 static uint64_t rp_cfg(uint32_t reg)
 {
-    return ECAM + ((uint64_t)RP_DEVFN << 12) + reg;
+    return rpn_cfg(RP_DEVFN, reg);
+}
+
+static void power_off_slot_of(QTestState *qts, unsigned devfn)
+{
+    uint8_t cap = qtest_readb(qts, rpn_cfg(devfn, PCI_CAP_PTR));
+
+    while (cap && qtest_readb(qts, rpn_cfg(devfn, cap)) != PCI_CAP_ID_EXP) {
+        cap = qtest_readb(qts, rpn_cfg(devfn, cap + 1));
+    }
+    g_assert_cmpuint(cap, !=, 0);
+    qtest_writew(qts, rpn_cfg(devfn, cap + PCI_EXP_SLTCTL),
+                 qtest_readw(qts, rpn_cfg(devfn, cap + PCI_EXP_SLTCTL)) |
+                 SLTCTL_PIC_OFF | SLTCTL_PCC_OFF);
 }
 
 static void power_off_slot(QTestState *qts)
 {
-    uint8_t cap = qtest_readb(qts, rp_cfg(PCI_CAP_PTR));
-
-    while (cap && qtest_readb(qts, rp_cfg(cap)) != PCI_CAP_ID_EXP) {
-        cap = qtest_readb(qts, rp_cfg(cap + 1));
-    }
-    g_assert_cmpuint(cap, !=, 0);
-    qtest_writew(qts, rp_cfg(cap + PCI_EXP_SLTCTL),
-                 qtest_readw(qts, rp_cfg(cap + PCI_EXP_SLTCTL)) |
-                 SLTCTL_PIC_OFF | SLTCTL_PCC_OFF);
+    power_off_slot_of(qts, RP_DEVFN);
 }
 
 typedef struct Guest {
@@ -146,19 +156,29 @@ static int emulated_translations(QTestState *qts)
     return n;
 }
 
-static void plug(ModelQemu *m, const char *sysfsdev)
+/* device_add of an assigned device: NULL, or QEMU's error message */
+static char *plug_as(ModelQemu *m, const char *id, const char *sysfsdev,
+                     const char *bus)
 {
     QDict *rsp = qtest_qmp(m->qts, "{ 'execute': 'device_add', 'arguments': "
-                           "{ 'driver': 'vfio-pci', 'id': 'd0', "
+                           "{ 'driver': 'vfio-pci', 'id': %s, "
                            "'sysfsdev': %s, 'iommufd': 'i0', "
-                           "'bus': 'rp0' } }", sysfsdev);
+                           "'bus': %s } }", id, sysfsdev, bus);
+    char *err = NULL;
 
     if (qdict_haskey(rsp, "error")) {
-        g_test_message("device_add: %s",
-                       qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+        g_test_message("device_add: %s", err);
     }
-    g_assert_false(qdict_haskey(rsp, "error"));
     qobject_unref(rsp);
+    return err;
+}
+
+static void plug(ModelQemu *m, const char *sysfsdev)
+{
+    g_autofree char *err = plug_as(m, "d0", sysfsdev, "rp0");
+
+    g_assert_null(err);
 }
 
 /*
@@ -211,6 +231,8 @@ static void test_hotplug_cycles_leave_nothing(void)
         g_assert_cmpint(model_count(&m, "VEVENTQ"), ==, 1);
         g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
         g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
+        /* VFIO's page table for the device is the vIOMMU's stage 2 */
+        g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 1);
         hm_client_clear_cmds(m.hm, "smmu0");
         guest_send(&g, OP_TLBI_NH_ASID | (uint64_t)(i + 1) << 48, 0);
         guest_send(&g, OP_CFGI_STE | (uint64_t)DEV_SID << 32, 1);
@@ -322,6 +344,70 @@ static void test_renumbered_bus_moves_vsid(void)
     model_stop(&m);
 }
 
+/*
+ * Two devices of one host SMMU behind one vSMMU: the IOAS has one page
+ * table, VFIO's, which is the vIOMMU's stage 2 and outlives the device
+ * that brought it while another one uses it.  A device that VFIO put on
+ * another page table is refused: that table would be freed with it.
+ */
+static void test_one_stage2_per_ioas(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *err = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    model_start(&m, "-M virt -accel tcg -display none -nodefaults "
+                "-object iommufd,id=i0 "
+                "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+                "-device pcie-root-port,id=rp0,chassis=1,addr=1.0 "
+                "-device pcie-root-port,id=rp1,chassis=2,addr=2.0");
+    power_off_slot_of(m.qts, RP_DEVFN);
+    power_off_slot_of(m.qts, RP_DEVFN + 8);
+
+    g_assert_null(plug_as(&m, "d0", s0, "rp0"));
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 1);
+    g_assert_null(plug_as(&m, "d1", s1, "rp1"));
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 1);
+    /* The first one goes: the vIOMMU and its parent stay for the other */
+    qtest_qmp_device_del(m.qts, "d0");
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 1);
+    g_assert_cmpuint(model_destroy_errors(m.hm), ==, 0);
+    qtest_qmp_device_del(m.qts, "d1");
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 0);
+
+    /* VFIO finds the vIOMMU's page table incompatible: a second one */
+    g_assert_null(plug_as(&m, "d0", s0, "rp0"));
+    g_assert_cmpint(hm_client_fail_nth(m.hm, "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
+                                       1, EINVAL), ==, 0);
+    err = plug_as(&m, "d1", s1, "rp1");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "not on"));
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 1);
+    g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 0);
+    qtest_qmp_device_del(m.qts, "d0");
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 0);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+
+    /*
+     * The host refuses VFIO a nesting parent but not the vSMMU: it works
+     * on its own parent beside VFIO's table, and frees it
+     */
+    g_assert_cmpint(hm_client_fail_nth(m.hm, "IOMMU_HWPT_ALLOC", 1, EIO),
+                    ==, 0);
+    g_assert_null(plug_as(&m, "d0", s0, "rp0"));
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 2);
+    qtest_qmp_device_del(m.qts, "d0");
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 0);
+    model_stop(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -331,5 +417,7 @@ int main(int argc, char **argv)
                    test_failed_plug_learns_nothing);
     qtest_add_func("/arm-smmuv3-accel/hotplug/renumbered-bus-moves-vsid",
                    test_renumbered_bus_moves_vsid);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/one-stage2-per-ioas",
+                   test_one_stage2_per_ioas);
     return g_test_run();
 }

@@ -397,6 +397,8 @@ static void test_host_objects_at_plug(void)
     g_assert_cmpint(count(&a, "VIOMMU"), ==, 1);
     g_assert_cmpint(count(&a, "HWPT_NESTED"), ==, 2);
     g_assert_cmpint(count(&a, "VDEVICE"), ==, 0);
+    /* One stage 2 for the IOAS: VFIO's, which is the nesting parent */
+    g_assert_cmpint(count(&a, "HWPT_PAGING"), ==, 1);
     accel_stop(&a);
 }
 
