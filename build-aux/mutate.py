@@ -10,7 +10,9 @@
 #   build-aux/mutate.py [--files GLOB...] [--max N] [--seed S] [--list]
 #
 # A mutant that does not build is not counted.  Each mutant is reverted
-# before the next, and the tree is rebuilt clean at the end.
+# before the next, and the tree is rebuilt clean at the end.  Mutants
+# judged equivalent (the program means the same) are listed, each with
+# why, in build-aux/mutate-equivalent.txt: not run, not counted.
 import argparse
 import fnmatch
 import json
@@ -105,6 +107,24 @@ def mutants_of(path):
     return muts
 
 
+EQUIVALENT = os.path.join(TOP, 'build-aux', 'mutate-equivalent.txt')
+
+
+def load_equivalent():
+    """{(path, op, old, new): why} from 'path | op | old | new | why'."""
+    eq = {}
+    if not os.path.exists(EQUIVALENT):
+        return eq
+    for line in open(EQUIVALENT):
+        if not line.strip() or line.startswith('#'):
+            continue
+        f = [x.strip() for x in line.rstrip('\n').split(' | ')]
+        if len(f) != 5:
+            sys.exit('%s: bad line: %s' % (EQUIVALENT, line.strip()))
+        eq[tuple(f[:4])] = f[4]
+    return eq
+
+
 def run(cmd, timeout, env=None):
     try:
         p = subprocess.run(cmd, cwd=BUILD, env=env, timeout=timeout,
@@ -179,6 +199,7 @@ def main():
     muts = []
     for p in paths:
         muts += mutants_of(p)
+    equivalent = load_equivalent()
     if args.max and len(muts) > args.max:
         random.shuffle(muts)
         muts = sorted(muts[:args.max])
@@ -196,6 +217,15 @@ def main():
     results = []
     start = time.monotonic()
     for n, (path, i, name, old, new) in enumerate(muts):
+        key = (path, name, old.strip(), new.strip())
+        if key in equivalent:
+            results.append({'file': path, 'line': i + 1, 'op': name,
+                            'old': old.strip(), 'new': new.strip(),
+                            'verdict': 'equivalent',
+                            'why': equivalent[key]})
+            print('[%d/%d] equivalent %s:%d %s' % (n + 1, len(muts), path,
+                                                   i + 1, name))
+            continue
         full = os.path.join(TOP, path)
         text = open(full).read()
         lines = text.split('\n')
@@ -235,6 +265,10 @@ def main():
     score = 100.0 * total_k / max(1, total_k + total_s)
     print('score: %d killed of %d (%.1f%%)' % (total_k, total_k + total_s,
                                                score))
+    eqs = [r for r in results if r['verdict'] == 'equivalent']
+    print('equivalent, not counted: %d' % len(eqs))
+    for r in eqs:
+        print('  %s:%d %s: %s' % (r['file'], r['line'], r['op'], r['why']))
     print('survivors:')
     for r in results:
         if r['verdict'] == 'survived':

@@ -9,6 +9,8 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "arm-smmuv3-accel-model.h"
 
 /* vfio0 is behind host smmu0, vfio3 behind smmu1 (hosts/qemu.conf) */
@@ -28,6 +30,11 @@ static void test_one_viommu_per_vsmmu(void)
 {
     ModelQemu m;
     g_autofree char *d0 = NULL, *d3 = NULL, *args = NULL;
+    uint64_t viommu[2], s2[2];
+    const QListEntry *entry;
+    QDict *rsp;
+    QList *list;
+    int i;
 
     if (!model_available()) {
         return;
@@ -39,6 +46,25 @@ static void test_one_viommu_per_vsmmu(void)
     model_start(&m, args);
     g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 2);
     g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 4);
+    /* One stage 2 per host SMMU: each vSMMU nests over its device's */
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 2);
+
+    /* The monitor lists both, each with its own host objects and device */
+    rsp = qtest_qmp(m.qts, "{ 'execute': 'query-smmuv3-accel' }");
+    list = qdict_get_qlist(rsp, "return");
+    g_assert_cmpint(qlist_size(list), ==, 2);
+    for (entry = qlist_first(list), i = 0; entry;
+         entry = qlist_next(entry), i++) {
+        QDict *info = qobject_to(QDict, qlist_entry_obj(entry));
+
+        viommu[i] = qdict_get_int(info, "viommu");
+        s2[i] = qdict_get_int(info, "s2-hwpt");
+        g_assert_cmpuint(viommu[i], !=, 0);
+        g_assert_cmpint(qlist_size(qdict_get_qlist(info, "devices")), ==, 1);
+    }
+    g_assert_cmpuint(viommu[0], !=, viommu[1]);
+    g_assert_cmpuint(s2[0], !=, s2[1]);
+    qobject_unref(rsp);
     model_stop(&m);
 }
 

@@ -668,6 +668,12 @@ static void test_sync_msi_completion(void)
     g_assert_cmphex(qtest_readl(a.qts, sev), ==, 0xffffffff);
     g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), >=, 1);
     g_assert_cmphex(cmds[0][0] & 0xff, ==, OP_TLBI_NH_ASID);
+
+    /* CS=SIG_IRQ without an address: the wired interrupt, no abort */
+    queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | 0x99ULL << 32, 0);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+    g_assert_cmpuint(rd(&a, A_GERROR), ==, rd(&a, A_GERRORN));
     accel_stop(&a);
 }
 
