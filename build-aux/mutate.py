@@ -8,6 +8,7 @@
 # score and the survivors.  'make mutate' runs it; not part of make check.
 #
 #   build-aux/mutate.py [--files GLOB...] [--max N] [--seed S] [--list]
+#                       [--rerun EARLIER.json]
 #
 # A mutant that does not build is not counted.  Each mutant is reverted
 # before the next, and the tree is rebuilt clean at the end.  Mutants
@@ -111,18 +112,36 @@ EQUIVALENT = os.path.join(TOP, 'build-aux', 'mutate-equivalent.txt')
 
 
 def load_equivalent():
-    """{(path, op, old, new): why} from 'path | op | old | new | why'."""
+    """{(path, op, prev, old, new): why} from 'path | op | old | new | why'.
+
+    In the file, '\\|' stands for a '|' of the code, and 'PREV // OLD'
+    (or 'PREV2 // PREV // OLD') names the lines before too, for a line
+    written more than once; '(removed)' is a removed line."""
     eq = {}
     if not os.path.exists(EQUIVALENT):
         return eq
     for line in open(EQUIVALENT):
         if not line.strip() or line.startswith('#'):
             continue
-        f = [x.strip() for x in line.rstrip('\n').split(' | ')]
+        f = [x.strip().replace('\\|', '|')
+             for x in line.rstrip('\n').split(' | ')]
         if len(f) != 5:
             sys.exit('%s: bad line: %s' % (EQUIVALENT, line.strip()))
-        eq[tuple(f[:4])] = f[4]
+        *prev, old = f[2].split(' // ')
+        mutated = '' if f[3] == '(removed)' else f[3]
+        eq[(f[0], f[1], tuple(prev), old, mutated)] = f[4]
     return eq
+
+
+def equivalent_why(equivalent, path, i, name, old, new):
+    lines = [l.strip() for l in
+             open(os.path.join(TOP, path)).read().split('\n')]
+    for (p, n, prev, o, w), why in equivalent.items():
+        if (p, n, o, w) != (path, name, old.strip(), new.strip()):
+            continue
+        if tuple(lines[max(0, i - len(prev)):i]) == prev:
+            return why
+    return None
 
 
 def run(cmd, timeout, env=None):
@@ -183,6 +202,8 @@ def main():
                     help='at most N mutants, sampled evenly per file')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--list', action='store_true')
+    ap.add_argument('--rerun', metavar='JSON',
+                    help='only the survivors of an earlier run (its JSON)')
     ap.add_argument('--json', default=os.path.join(BUILD, 'mutate.json'))
     args = ap.parse_args()
     random.seed(args.seed)
@@ -203,6 +224,21 @@ def main():
     if args.max and len(muts) > args.max:
         random.shuffle(muts)
         muts = sorted(muts[:args.max])
+    if args.rerun:
+        # By text, the nearest such line: the files may have moved since
+        pick = set()
+        for r in json.load(open(args.rerun)):
+            if r['verdict'] != 'survived':
+                continue
+            same = [m for m in muts if (m[0], m[2], m[3].strip(),
+                                        m[4].strip()) ==
+                    (r['file'], r['op'], r['old'], r['new'])]
+            if same:
+                pick.add(min(same, key=lambda m: abs(m[1] + 1 - r['line'])))
+            else:
+                print('mutate: %s:%d %s is gone' % (r['file'], r['line'],
+                                                    r['op']))
+        muts = sorted(pick)
     if args.list:
         for path, i, name, old, new in muts:
             print('%s:%d %s\n  - %s\n  + %s' % (path, i + 1, name,
@@ -217,12 +253,11 @@ def main():
     results = []
     start = time.monotonic()
     for n, (path, i, name, old, new) in enumerate(muts):
-        key = (path, name, old.strip(), new.strip())
-        if key in equivalent:
+        why = equivalent_why(equivalent, path, i, name, old, new)
+        if why:
             results.append({'file': path, 'line': i + 1, 'op': name,
                             'old': old.strip(), 'new': new.strip(),
-                            'verdict': 'equivalent',
-                            'why': equivalent[key]})
+                            'verdict': 'equivalent', 'why': why})
             print('[%d/%d] equivalent %s:%d %s' % (n + 1, len(muts), path,
                                                    i + 1, name))
             continue

@@ -151,14 +151,13 @@ static bool host_knows_sid(SMMUv3Accel *a, const uint64_t c[2])
 static bool host_invalidate(SMMUv3Accel *a, uint64_t (*cmds)[2], uint32_t n,
                             uint32_t *done)
 {
-    Error *err = NULL;
+    g_autoptr(Error) err = NULL;
 
     a->n_batches++;
     if (!iommufd_backend_invalidate_viommu_smmuv3(a->be, a->viommu_id, cmds,
                                                   n, done, &err)) {
         trace_smmuv3_accel_invalidate_failed(n, *done,
                                              error_get_pretty(err));
-        error_free(err);
         return false;
     }
     a->n_cmds_forwarded += n;

@@ -205,7 +205,7 @@ static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
                                                     STE1_HOST_MASK) : 0,
     };
     uint32_t old = dev->s1_hwpt_id, hwpt;
-    Error *err = NULL;
+    g_autoptr(Error) err = NULL;
 
     if (dev->s1_hwpt_id && dev->hwpt_id == dev->s1_hwpt_id &&
         dev->vdevice_id && dev->vsid == sid &&
@@ -222,14 +222,12 @@ static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
                                                   &err)) {
         a->n_host_errors++;
         record_bad_ste(a, sid, error_get_pretty(err), report);
-        error_free(err);
         fall_back_to_abort(a, dev);
         return;
     }
     if (!attach(dev, hwpt, &err)) {
         a->n_host_errors++;
         record_bad_ste(a, sid, error_get_pretty(err), report);
-        error_free(err);
         iommufd_backend_free_id(a->be, hwpt);
         fall_back_to_abort(a, dev);
         return;
@@ -247,7 +245,7 @@ static void install_shared(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
 {
     uint32_t hwpt = target == TARGET_BYPASS ? a->bypass_hwpt_id :
                     a->abort_hwpt_id;
-    Error *err = NULL;
+    g_autoptr(Error) err = NULL;
 
     if (!attach(dev, hwpt, &err)) {
         a->n_host_errors++;
@@ -256,7 +254,6 @@ static void install_shared(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
                          error_get_pretty(err));
         record_bad_ste(a, sid, error_get_pretty(err),
                        report && smmu_enabled(a->smmu));
-        error_free(err);
         fall_back_to_abort(a, dev);
         return;
     }

@@ -64,7 +64,7 @@ static unsigned host_config(ModelQemu *m, const char *dev)
     return (ste[0] >> 1) & 7;
 }
 
-static void test_functions_of_one_slot_share(void)
+static void functions_of_one_slot_share(int group)
 {
     ModelQemu m;
     g_autofree char *s0 = NULL, *s1 = NULL, *args = NULL;
@@ -75,8 +75,8 @@ static void test_functions_of_one_slot_share(void)
         return;
     }
     model_init_dir(&m);
-    s0 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
-    s1 = model_sysfsdev(&m, "0000:02:00.1", "vfio2", 2);
+    s0 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", group);
+    s1 = model_sysfsdev(&m, "0000:02:00.1", "vfio2", group);
     args = g_strdup_printf(two_functions, s0, s1, "2.1");
     model_start(&m, args);
     base = smmuv3_qtest_base(m.qts);
@@ -108,6 +108,12 @@ static void test_functions_of_one_slot_share(void)
 }
 
 /* Group 0 is a group like any other (the first one a host numbers) */
+static void test_functions_of_one_slot_share(void)
+{
+    functions_of_one_slot_share(2);
+    functions_of_one_slot_share(0);
+}
+
 static void test_group_in_two_slots_refused(void)
 {
     static const int groups[] = { 2, 0 };

@@ -302,6 +302,143 @@ static void test_failed_plug_learns_nothing(void)
 }
 
 /*
+ * A hot-plugged device sharing a host iommu group with one in another
+ * slot is refused, and leaves nothing behind in the vSMMU: the monitor
+ * lists the first device only, and it can be unplugged.
+ */
+static void test_group_in_two_slots_refused_at_plug(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *err = NULL;
+    QDict *rsp, *info;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 5);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 5);
+    model_start(&m, "-M virt -accel tcg -display none -nodefaults "
+                "-object iommufd,id=i0 "
+                "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+                "-device pcie-root-port,id=rp0,chassis=1,addr=1.0 "
+                "-device pcie-root-port,id=rp1,chassis=2,addr=2.0");
+    power_off_slot_of(m.qts, RP_DEVFN);
+    power_off_slot_of(m.qts, RP_DEVFN + 8);
+
+    g_assert_null(plug_as(&m, "d0", s0, "rp0"));
+    err = plug_as(&m, "d1", s1, "rp1");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "shares host iommu group 5"));
+    rsp = qtest_qmp(m.qts, "{ 'execute': 'query-smmuv3-accel' }");
+    info = qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp, "return")));
+    g_assert_cmpint(qlist_size(qdict_get_qlist(info, "devices")), ==, 1);
+    qobject_unref(rsp);
+    qtest_qmp_device_del(m.qts, "d0");
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    model_stop(&m);
+}
+
+/*
+ * Identical ID registers but another SMMU architecture revision (AIDR):
+ * another host SMMU.  The hot-plug is refused and leaves nothing listed.
+ */
+static void test_other_aidr_refused_at_plug(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *text = NULL;
+    g_autofree char *prof = NULL, *grace = NULL, *err = NULL;
+    g_autofree char *grace_path = g_build_filename(g_getenv("HOSTMODEL_DIR"),
+                                                   "profiles", "grace.conf",
+                                                   NULL);
+    QDict *rsp, *info;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    /* grace as an SMMUv3.1 */
+    g_assert_true(g_file_get_contents(grace_path, &grace, NULL, NULL));
+    g_assert_nonnull(strstr(grace, "aidr = 0x00000002"));
+    memcpy(strstr(grace, "aidr = 0x00000002"), "aidr = 0x00000001", 17);
+    prof = g_build_filename(m.dir, "grace31.conf", NULL);
+    g_assert_true(g_file_set_contents(prof, grace, -1, NULL));
+    host = g_build_filename(m.dir, "host.conf", NULL);
+    text = g_strdup_printf("[smmu smmu0]\nprofile = %s\n"
+                           "[smmu smmu1]\nprofile = %s\n"
+                           "[device vfio0]\nsmmu = smmu0\nsid = 0x100\n"
+                           "group = 1\nbdf = 0000:01:00.0\n"
+                           "[device vfio1]\nsmmu = smmu1\nsid = 0x200\n"
+                           "group = 2\nbdf = 0000:02:00.0\n",
+                           grace_path, prof);
+    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
+                     "-object iommufd,id=i0 "
+                     "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+                     "-device pcie-root-port,id=rp0,chassis=1,addr=1.0 "
+                     "-device pcie-root-port,id=rp1,chassis=2,addr=2.0");
+    power_off_slot_of(m.qts, RP_DEVFN);
+    power_off_slot_of(m.qts, RP_DEVFN + 8);
+
+    g_assert_null(plug_as(&m, "d0", s0, "rp0"));
+    err = plug_as(&m, "d1", s1, "rp1");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "IIDR/AIDR differ"));
+    rsp = qtest_qmp(m.qts, "{ 'execute': 'query-smmuv3-accel' }");
+    info = qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp, "return")));
+    g_assert_cmpint(qlist_size(qdict_get_qlist(info, "devices")), ==, 1);
+    qobject_unref(rsp);
+    qtest_qmp_device_del(m.qts, "d0");
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    model_stop(&m);
+}
+
+/*
+ * The guest saw ril=on before any device: a hot-plugged device whose host
+ * SMMU has no range invalidation is refused, one whose host has it is
+ * taken.
+ */
+static void test_plug_must_honour_property(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *text = NULL;
+    g_autofree char *err = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    host = g_build_filename(m.dir, "host.conf", NULL);
+    text = g_strdup_printf("[smmu smmu0]\nprofile = %s/profiles/grace.conf\n"
+                           "[smmu smmu1]\nprofile = %s/profiles/small.conf\n"
+                           "[device vfio0]\nsmmu = smmu0\nsid = 0x100\n"
+                           "group = 1\nbdf = 0000:01:00.0\n"
+                           "[device vfio1]\nsmmu = smmu1\nsid = 0x200\n"
+                           "group = 2\nbdf = 0000:02:00.0\n",
+                           g_getenv("HOSTMODEL_DIR"),
+                           g_getenv("HOSTMODEL_DIR"));
+    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
+                     "-object iommufd,id=i0 "
+                     "-device arm-smmuv3,primary-bus=pcie.0,accel=on,ril=on "
+                     "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    power_off_slot(m.qts);
+
+    err = plug_as(&m, "d0", s1, "rp0");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "ril=on cannot be honoured"));
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    plug(&m, s0);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
+    qtest_qmp_device_del(m.qts, "d0");
+    model_stop(&m);
+}
+
+/*
  * The guest renumbers the bus of an assigned device (its root port's
  * secondary bus 1 -> 2): its StreamID, and so its vSID on the host, move
  * with the next CFGI_STE, which leaves the device on its new stage-1 HWPT
@@ -419,5 +556,11 @@ int main(int argc, char **argv)
                    test_renumbered_bus_moves_vsid);
     qtest_add_func("/arm-smmuv3-accel/hotplug/one-stage2-per-ioas",
                    test_one_stage2_per_ioas);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/plug-must-honour-property",
+                   test_plug_must_honour_property);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/group-in-two-slots-refused",
+                   test_group_in_two_slots_refused_at_plug);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/other-aidr-refused",
+                   test_other_aidr_refused_at_plug);
     return g_test_run();
 }

@@ -241,14 +241,16 @@ static long host_cmds(Accel *a, uint64_t (*cmds)[2], size_t max)
 /* What the guest must see with a host SMMU of each profile */
 typedef struct ProfileIdrs {
     const char *profile;
-    unsigned asid16, ssidsize, ril, oas, gran16k;
+    unsigned asid16, cd2l, ssidsize, ril, oas, gran16k;
 } ProfileIdrs;
 
 static const ProfileIdrs profile_idrs[] = {
     /* What the host has comes through */
-    { "grace", .asid16 = 1, .ssidsize = 20, .ril = 1, .oas = 5, .gran16k = 1 },
-    /* Never more than the host: 8-bit ASIDs, no RIL, no 16K, 44 bits */
-    { "small", .asid16 = 0, .ssidsize = 10, .ril = 0, .oas = 4, .gran16k = 0 },
+    { "grace", .asid16 = 1, .cd2l = 1, .ssidsize = 20, .ril = 1, .oas = 5,
+      .gran16k = 1 },
+    /* Never more than the host: 8-bit ASIDs, linear CD tables, no RIL... */
+    { "small", .asid16 = 0, .cd2l = 0, .ssidsize = 10, .ril = 0, .oas = 4,
+      .gran16k = 0 },
 };
 
 static void test_idr_profile(gconstpointer data)
@@ -267,6 +269,14 @@ static void test_idr_profile(gconstpointer data)
     g_assert_cmpuint(FIELD_EX32(idr0, IDR0, ASID16), ==, p->asid16);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR1), IDR1, SSIDSIZE), ==,
                      p->ssidsize);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, CD2L), ==, p->cd2l);
+    /*
+     * What the guest can never have, whatever the host (grace has each):
+     * stage 2, 16-bit VMIDs, HTTU, BTM, PRI, HYP
+     */
+    g_assert_cmphex(rd(&a, A_IDR0) & (R_IDR0_S2P_MASK | R_IDR0_VMID16_MASK |
+                                      3 << 6 | 1 << 5 | 1 << 16 | 1 << 9),
+                    ==, 0);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, RIL), ==, p->ril);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, p->oas);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, GRAN16K), ==,
@@ -299,6 +309,17 @@ static void test_idr_properties_cap(void)
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, 5);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR1), IDR1, SSIDSIZE), ==, 20);
     accel_stop(&a);
+    /* The smallest size there is, with a device and before one */
+    if (!accel_start(&a, "grace", ",oas=32")) {
+        return;
+    }
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, 0);
+    accel_stop(&a);
+    if (!accel_start_dev(&a, "grace", ",oas=32", "")) {
+        return;
+    }
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, 0);
+    accel_stop(&a);
 }
 
 /* QEMU must refuse to start on the model with @profile and @opts */
@@ -317,9 +338,11 @@ static void assert_refused(const char *profile, const char *opts,
     a.dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
     prefix = model_prefix(&a, profile);
     args = g_strdup_printf(accel_args, opts, vfio_dev);
-    cmd = g_strdup_printf("%s %s -S", prefix, args);
+    /* One that starts anyway is killed after a while, and fails here */
+    cmd = g_strdup_printf("timeout -s KILL 30 %s %s -S", prefix, args);
     g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
-    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
     if (!strstr(err, msg)) {
         g_test_message("stderr: %s", err);
     }
@@ -333,6 +356,9 @@ static void test_property_host_cannot_honour(void)
     assert_refused("small", ",ril=on", "ril=on cannot be honoured");
     assert_refused("small", ",oas=48", "oas=48 cannot be honoured");
     assert_refused("small", ",ssidsize=16", "ssidsize=16 cannot be honoured");
+    /* Not a size the architecture has; one QEMU's walker cannot honour */
+    assert_refused("grace", ",oas=45", "oas=45 is not an SMMUv3 output");
+    assert_refused("grace", ",oas=52", "oas=52 is not offered");
 }
 
 /*
@@ -386,9 +412,12 @@ static void test_accel_rejects_stage2(void)
     assert_refused("grace", ",stage=nested", "remove stage=nested");
 }
 
+static QDict *query_one(Accel *a);
+
 static void test_host_objects_at_plug(void)
 {
     Accel a;
+    QDict *info, *dev;
 
     if (!accel_start(&a, "grace", "")) {
         return;
@@ -399,6 +428,14 @@ static void test_host_objects_at_plug(void)
     g_assert_cmpint(count(&a, "VDEVICE"), ==, 0);
     /* One stage 2 for the IOAS: VFIO's, which is the nesting parent */
     g_assert_cmpint(count(&a, "HWPT_PAGING"), ==, 1);
+    /* The monitor shows no vSID for a device that has no vDEVICE yet */
+    info = query_one(&a);
+    dev = qobject_to(QDict, qlist_peek(qdict_get_qlist(info, "devices")));
+    g_assert_false(qdict_haskey(dev, "vsid"));
+    g_assert_false(qdict_haskey(dev, "vdevice"));
+    /* ... and no vEVENTQ before the guest enables its event queue */
+    g_assert_false(qdict_haskey(info, "veventq"));
+    qobject_unref(info);
     accel_stop(&a);
 }
 
@@ -597,6 +634,75 @@ static void test_bad_ste_event_no_host_call(void)
 }
 
 /*
+ * A stage-1 STE for DEV_SID through CFGI_STE: true when the host got it
+ * (nested), false when the guest got C_BAD_STE and the host nothing.
+ */
+static bool ste_accepted(Accel *a, uint64_t w0, uint64_t w1)
+{
+    uint32_t prod = rd(a, A_EVENTQ_PROD) & 0xff;
+    uint64_t evt[4], ste[4];
+    int ats;
+
+    write_ste(a, DEV_SID, w0, w1);
+    cfgi_ste(a, DEV_SID);
+    g_assert_cmpint(hm_client_get_ste(a->hm, "vfio0", ste, &ats), ==, 0);
+    if ((rd(a, A_EVENTQ_PROD) & 0xff) == prod) {
+        g_assert_cmphex((ste[0] >> 1) & 7, ==, 7);
+        return true;
+    }
+    g_assert_cmpuint(rd(a, A_EVENTQ_PROD) & 0xff, ==, prod + 1);
+    qtest_memread(a->qts, EVTQ + prod * 32, evt, sizeof(evt));
+    g_assert_cmpuint(le64_to_cpu(evt[0]) & 0xff, ==, EVT_C_BAD_STE);
+    g_assert_cmphex((ste[0] >> 1) & 7, !=, 7);
+    wr(a, A_EVENTQ_CONS, rd(a, A_EVENTQ_PROD));
+    return false;
+}
+
+/*
+ * The fields of a stage-1 STE that the guest registers make ILLEGAL
+ * (C_BAD_STE, nothing to the host): S1ContextPtr beyond the output size
+ * the guest was given, for each size; reserved S1Fmt and S1DSS, and a
+ * 2-level CD table without CD2L, with substreams.
+ */
+static void test_ste_illegal_fields(void)
+{
+    static const unsigned sizes[] = { 32, 36, 40, 42, 44, 48 };
+    const uint64_t cdmax1 = 1ULL << 59, s1 = 1 | (5 << 1);
+    Accel a;
+
+    for (int i = 0; i < ARRAY_SIZE(sizes); i++) {
+        g_autofree char *opt = g_strdup_printf(",oas=%u", sizes[i]);
+        uint64_t top = 1ULL << sizes[i];
+
+        if (!accel_start(&a, "grace", opt)) {
+            return;
+        }
+        guest_enable(&a);
+        g_assert_true(ste_accepted(&a, s1 | (top - 64), 0));
+        g_assert_false(ste_accepted(&a, s1 | top, 0));
+        accel_stop(&a);
+    }
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    g_assert_true(ste_accepted(&a, s1 | cdmax1 | 1 << 4 | CDTAB, 0));
+    g_assert_false(ste_accepted(&a, s1 | cdmax1 | 3 << 4 | CDTAB, 0));
+    g_assert_true(ste_accepted(&a, s1 | cdmax1 | CDTAB, 2));
+    g_assert_false(ste_accepted(&a, s1 | cdmax1 | CDTAB, 3));
+    accel_stop(&a);
+    /* No CD2L: a linear CD table only */
+    if (!accel_start(&a, "small", "")) {
+        return;
+    }
+    guest_enable(&a);
+    g_assert_true(ste_accepted(&a, s1 | cdmax1 | CDTAB, 0));
+    g_assert_false(ste_accepted(&a, s1 | cdmax1 | 1 << 4 | CDTAB, 0));
+    accel_stop(&a);
+}
+
+/*
  * Start with the guest's SMMU on and DEV_SID on a stage-1 STE, the host's
  * command log cleared: where every command queue test begins.
  */
@@ -643,6 +749,54 @@ static void test_invalidations_one_ordered_batch(void)
 }
 
 /*
+ * What a forwarded command's format leaves RES0 does not reach the host:
+ * each opcode with every such bit of its low word 0 and of word 1 set
+ * (the high word of word 0 holds the StreamID or VMID the host rewrites).
+ */
+static void test_res0_bits_stripped(void)
+{
+    static const struct {
+        uint8_t op, host_op;
+        uint32_t res0_lo;   /* RES0 bits of word 0 [31:0] */
+        uint64_t w1, host_w1;
+    } cases[] = {
+        { OP_CFGI_CD, OP_CFGI_CD, 0xb00, ~0ULL, 1 },  /* SSec is checked */
+        { 0x06 /* CFGI_CD_ALL */, 0x06, 0xfffffb00, ~0ULL, 0 },
+        { OP_TLBI_NH_ALL, OP_TLBI_NH_ALL, 0xffffff00, ~0ULL, 0 },
+        /* The host makes it a TLBI_NH_ALL of the VM's VMID */
+        { 0x30 /* TLBI_NSNH_ALL */, OP_TLBI_NH_ALL, 0xffffff00, ~0ULL, 0 },
+    };
+    Accel a;
+    uint64_t cmds[4][2];
+
+    if (!accel_start_s1(&a, "grace", "")) {
+        return;
+    }
+    for (int i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint64_t w0 = cases[i].op | cases[i].res0_lo |
+                      (uint64_t)DEV_SID << 32;
+
+        hm_client_clear_cmds(a.hm, "smmu0");
+        queue_cmd(&a, w0, cases[i].w1);
+        queue_cmd(&a, OP_CMD_SYNC, 0);
+        kick(&a);
+        g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+        g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), >=, 1);
+        g_assert_cmphex((uint32_t)cmds[0][0], ==, cases[i].host_op);
+        g_assert_cmphex(cmds[0][1], ==, cases[i].host_w1);
+    }
+    /* With SMMU_IDR0.ASID16, ASID[15:8] is the guest's to use */
+    hm_client_clear_cmds(a.hm, "smmu0");
+    queue_cmd(&a, OP_TLBI_NH_ASID | 0x1234ULL << 48, 0);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), >=, 1);
+    g_assert_cmphex(cmds[0][0] >> 48, ==, 0x1234);
+    accel_stop(&a);
+}
+
+/*
  * IDR0.MSI: a CMD_SYNC with CS=SIG_IRQ and an MSI address completes by
  * writing its MSIData there (Linux polls that memory), after the commands
  * before it reached the host; with CS=SIG_SEV nothing is written.
@@ -669,12 +823,40 @@ static void test_sync_msi_completion(void)
     g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), >=, 1);
     g_assert_cmphex(cmds[0][0] & 0xff, ==, OP_TLBI_NH_ASID);
 
-    /* CS=SIG_IRQ without an address: the wired interrupt, no abort */
+    accel_stop(&a);
+}
+
+/*
+ * A CMD_SYNC with CS=SIG_IRQ and no MSI address signals the wired
+ * interrupt: no MSI write (QEMU's trace of MSI writes, in its log, shows
+ * none), no abort.
+ */
+static void test_sync_irq_without_address(void)
+{
+    Accel a;
+    g_autofree char *dev = NULL, *log = NULL, *text = NULL;
+    g_autofree char *dir = g_dir_make_tmp("smmuv3-accel-log-XXXXXX", NULL);
+
+    log = g_build_filename(dir, "qemu.log", NULL);
+    dev = g_strdup_printf("%s -trace smmuv3_accel_msi -D %s", vfio_dev, log);
+    if (!accel_start_dev(&a, "grace", "", dev)) {
+        return;
+    }
+    guest_enable(&a);
     queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | 0x99ULL << 32, 0);
     kick(&a);
     g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
     g_assert_cmpuint(rd(&a, A_GERROR), ==, rd(&a, A_GERRORN));
+    /* The same with an address: the trace is there to be seen */
+    queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | 0x98ULL << 32, CDTAB + 0x8000);
+    kick(&a);
+    g_assert_cmphex(qtest_readl(a.qts, CDTAB + 0x8000), ==, 0x98);
     accel_stop(&a);
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "wrote 0x98"));
+    g_assert_null(strstr(text, "wrote 0x99"));
+    unlink(log);
+    rmdir(dir);
 }
 
 /*
@@ -902,15 +1084,56 @@ static void test_queue_abort_sends_what_precedes(void)
     accel_stop(&a);
 }
 
-static void test_transient_host_failure_invisible(void)
+/*
+ * The host refuses to move a device to the shared bypass HWPT: the guest
+ * hears C_BAD_STE and the stream is aborted, not left on its stage 1.
+ */
+static void test_shared_hwpt_refused_aborts(void)
 {
     Accel a;
-    uint64_t cmds[16][2];
+    uint64_t evt[4], ste[4];
+    uint32_t prod;
+    int ats;
 
     if (!accel_start_s1(&a, "grace", "")) {
         return;
     }
-    /* One refusal, then the replay goes through: the guest sees nothing */
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 7);
+    prod = rd(&a, A_EVENTQ_PROD) & 0xff;
+    g_assert_cmpint(hm_client_fail_nth(a.hm, "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
+                                       1, EIO), ==, 0);
+    write_ste(&a, DEV_SID, 1 | (4 << 1), 0);
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmpuint(rd(&a, A_EVENTQ_PROD) & 0xff, ==, prod + 1);
+    qtest_memread(a.qts, EVTQ + prod * 32, evt, sizeof(evt));
+    g_assert_cmpuint(le64_to_cpu(evt[0]) & 0xff, ==, EVT_C_BAD_STE);
+    g_assert_cmpint(hm_client_get_ste(a.hm, "vfio0", ste, &ats), ==, 0);
+    g_assert_cmphex((ste[0] >> 1) & 7, ==, 0);
+    accel_stop(&a);
+}
+
+static void test_transient_host_failure_invisible(void)
+{
+    Accel a;
+    uint64_t cmds[16][2];
+    long n;
+
+    if (!accel_start_s1(&a, "grace", "")) {
+        return;
+    }
+    /* A longer batch first: its third entry stays in the batch's memory */
+    for (int i = 1; i <= 3; i++) {
+        queue_cmd(&a, OP_TLBI_NH_ASID | (uint64_t)(0x40 + i) << 48, 0);
+    }
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+    hm_client_clear_cmds(a.hm, "smmu0");
+
+    /*
+     * One refusal, then the replay goes through: the guest sees nothing,
+     * and the replay sends the batch's two commands, not what lies after
+     */
     hm_client_fail_nth(a.hm, "IOMMU_HWPT_INVALIDATE", 1, EIO);
     queue_cmd(&a, OP_TLBI_NH_ALL, 0);
     queue_cmd(&a, OP_TLBI_NH_ASID | 3ULL << 48, 0);
@@ -918,7 +1141,11 @@ static void test_transient_host_failure_invisible(void)
     kick(&a);
     g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
     g_assert_cmpuint(rd(&a, A_GERROR), ==, 0);
-    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 3);
+    n = host_cmds(&a, cmds, ARRAY_SIZE(cmds));
+    for (int i = 0; i < n; i++) {
+        g_assert_cmphex(cmds[i][0] >> 48 & 0xff, !=, 0x43);
+    }
+    g_assert_cmpint(n, ==, 3);
     accel_stop(&a);
 }
 
@@ -1004,6 +1231,26 @@ static void test_malformed_command_no_host_call(void)
     cons = rd(&a, A_CMDQ_CONS);
     g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ILL);
     g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 0);
+
+    /*
+     * Commands behind it, skip it, acknowledge, go: ASID[15:8] without
+     * SMMU_IDR0.ASID16 is illegal too
+     */
+    a.prod = (cons & 0xfffff) + 1;
+    queue_cmd(&a, OP_TLBI_NH_ASID | 0xffULL << 48, 0);
+    queue_cmd(&a, OP_TLBI_NH_ASID | 0x100ULL << 48, 0);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    wr(&a, A_CMDQ_CONS, (cons & 0xfffff) + 1);
+    wr(&a, A_GERRORN, rd(&a, A_GERROR));
+    kick(&a);
+    cons = rd(&a, A_CMDQ_CONS);
+    g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ILL);
+    g_assert_cmpuint(cons & 0xfffff, ==, a.prod - 2);
+    /* The 8-bit one before it went through (the host adds its sync) */
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 2);
+    g_assert_cmphex(cmds[0][0] & 0xff, ==, OP_TLBI_NH_ASID);
+    g_assert_cmphex(cmds[0][0] >> 48, ==, 0xff);
+    g_assert_cmphex(cmds[1][0] & 0xff, ==, OP_CMD_SYNC);
     accel_stop(&a);
 }
 
@@ -1024,6 +1271,10 @@ static void test_idr_baseline_without_device(void)
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR3), IDR3, RIL), ==, 0);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, OAS), ==, 4);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, GRAN16K), ==, 0);
+    /* QEMU's own: 2-level stream tables, TERM_MODEL, no stall */
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, STLEVEL), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, TERM_MODEL), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, STALL_MODEL), ==, 1);
     g_assert_cmpint(count(&a, "VIOMMU"), ==, 0);
     accel_stop(&a);
 }
@@ -1122,6 +1373,31 @@ static void test_host_event_relayed_with_vsid(Accel *a)
     g_assert_cmphex(le64_to_cpu(evt[2]), ==, 0x1234000);
 }
 
+/* QEMU's CPU time (ms) over @ms of wall time in which the test waits */
+static long cpu_ms_while_idle(Accel *a, unsigned ms)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat",
+                                            qtest_pid(a->qts));
+    long hz = sysconf(_SC_CLK_TCK), ticks[2];
+
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *stat = NULL;
+        unsigned long utime, stime;
+        char *p;
+
+        g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+        /* Fields 14 and 15, counted after the ")" ending the name */
+        p = strrchr(stat, ')');
+        g_assert_cmpint(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+                               "%*u %*u %lu %lu", &utime, &stime), ==, 2);
+        ticks[i] = utime + stime;
+        if (!i) {
+            g_usleep(ms * 1000);
+        }
+    }
+    return (ticks[1] - ticks[0]) * 1000 / hz;
+}
+
 static void test_events(void)
 {
     Accel a;
@@ -1140,6 +1416,8 @@ static void test_events(void)
     /* The guest turns its event queue off: the vEVENTQ goes */
     wr(&a, A_CR0, CR0_SMMUEN | CR0_CMDQEN);
     g_assert_cmpint(count(&a, "VEVENTQ"), ==, 0);
+    /* ... and its file leaves the main loop: QEMU idles, not spinning */
+    g_assert_cmpint(cpu_ms_while_idle(&a, 500), <, 250);
     accel_stop(&a);
 }
 
@@ -1460,6 +1738,10 @@ static void test_query_reports_state(void)
     g_assert_cmpint(qdict_get_int(f, "host"), ==, 4);
     g_assert_cmpint(qdict_get_int(f, "qemu"), ==, 5);
     g_assert_cmpint(qdict_get_int(f, "guest"), ==, 4);
+    /* Every field of the rule table is listed, the first one too */
+    g_assert_cmpint(qlist_size(qdict_get_qlist(info, "fields")), ==, 18);
+    f = find_field(info, "IDR0.STLEVEL");
+    g_assert_cmpstr(qdict_get_str(f, "rule"), ==, "QEMU");
     dev = qobject_to(QDict, qlist_peek(qdict_get_qlist(info, "devices")));
     g_assert_cmpint(qdict_get_int(dev, "vsid"), ==, DEV_SID);
     g_assert_cmpint(qdict_get_int(dev, "hwpt"), !=, 0);
@@ -1893,10 +2175,18 @@ int main(int argc, char **argv)
     qtest_add_func("/arm-smmuv3-accel/ste/every-bit", test_ste_every_bit);
     qtest_add_func("/arm-smmuv3-accel/ste/abort-and-other-sid",
                    test_ste_abort_and_other_sid);
+    qtest_add_func("/arm-smmuv3-accel/ste/illegal-fields",
+                   test_ste_illegal_fields);
     qtest_add_func("/arm-smmuv3-accel/ste/bad-ste-event-no-host-call",
                    test_bad_ste_event_no_host_call);
     qtest_add_func("/arm-smmuv3-accel/cmdq/one-ordered-batch",
                    test_invalidations_one_ordered_batch);
+    qtest_add_func("/arm-smmuv3-accel/ste/shared-hwpt-refused-aborts",
+                   test_shared_hwpt_refused_aborts);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/res0-bits-stripped",
+                   test_res0_bits_stripped);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/sync-irq-without-address",
+                   test_sync_irq_without_address);
     qtest_add_func("/arm-smmuv3-accel/cmdq/sync-msi-completion",
                    test_sync_msi_completion);
     qtest_add_func("/arm-smmuv3-accel/hostile/sync-msi-into-dma-device",

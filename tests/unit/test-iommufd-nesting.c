@@ -259,7 +259,16 @@ static void test_veventq(Fixture *f, gconstpointer data)
     g_assert_cmphex(le64_to_cpu(got.evt[0]) & 0xff, ==, 0x10);
     g_assert_cmphex(le64_to_cpu(got.evt[0]) >> 32, ==, 0x42);
     iommufd_veventq_reader_cleanup(&r);
+
+    /* Its file still open: refused until the timeout, then an error */
+    err = NULL;
+    g_assert_false(iommufd_backend_free_veventq(&f->be, q, 5, &err));
+    assert_error(err, "IOMMU_DESTROY", EBUSY, "its file is still in use");
     close(fd);
+    g_assert_true(iommufd_backend_free_veventq(&f->be, q, 5, &error_abort));
+    err = NULL;
+    g_assert_false(iommufd_backend_free_veventq(&f->be, q, 5, &err));
+    assert_error(err, "IOMMU_DESTROY", ENOENT, "vEVENTQ");
 }
 
 int main(int argc, char **argv)

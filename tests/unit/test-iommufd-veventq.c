@@ -25,6 +25,7 @@ typedef struct Fixture {
     int fds[2];            /* [0]: reader side, [1]: "kernel" side */
     IOMMUFDVeventqReader r;
     Seen seen;
+    unsigned malformed;    /* what the test expects the reader to count */
 } Fixture;
 
 static void on_event(void *opaque, const void *payload, size_t len)
@@ -56,6 +57,8 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 
 static void fixture_teardown(Fixture *f, gconstpointer data)
 {
+    /* Well-formed input is never counted as malformed */
+    g_assert_cmpuint(f->r.n_malformed, ==, f->malformed);
     iommufd_veventq_reader_cleanup(&f->r);
     close(f->fds[0]);
     if (f->fds[1] >= 0) {
@@ -185,6 +188,7 @@ static void test_unknown_flags_reported_once(Fixture *f, gconstpointer data)
     /* The first record of each read is good; the rest is dropped */
     g_assert_cmpint(iommufd_veventq_reader_drain(&f->r), ==, 2);
     g_assert_cmpuint(f->r.n_malformed, ==, 2);
+    f->malformed = 2;
     g_assert_true(f->r.malformed_reported);
 }
 
@@ -196,6 +200,7 @@ static void test_truncated_payload(Fixture *f, gconstpointer data)
     send_records(f, recs, 2, 8);
     g_assert_cmpint(iommufd_veventq_reader_drain(&f->r), ==, 1);
     g_assert_cmpuint(f->r.n_malformed, ==, 1);
+    f->malformed = 1;
     g_assert_cmpuint(f->seen.first_words->len, ==, 1);
 }
 
@@ -206,6 +211,7 @@ static void test_truncated_header(Fixture *f, gconstpointer data)
     send_records(f, recs, 2, 4);
     g_assert_cmpint(iommufd_veventq_reader_drain(&f->r), ==, 1);
     g_assert_cmpuint(f->r.n_malformed, ==, 1);
+    f->malformed = 1;
     g_assert_cmpuint(f->seen.lost->len, ==, 0);
 }
 
@@ -216,6 +222,7 @@ static void test_sequence_above_int_max(Fixture *f, gconstpointer data)
     send_records(f, recs, 1, 0);
     g_assert_cmpint(iommufd_veventq_reader_drain(&f->r), ==, 0);
     g_assert_cmpuint(f->r.n_malformed, ==, 1);
+    f->malformed = 1;
 }
 
 static void test_read_error(Fixture *f, gconstpointer data)
