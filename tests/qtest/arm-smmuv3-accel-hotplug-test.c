@@ -302,6 +302,29 @@ static void test_failed_plug_learns_nothing(void)
 }
 
 /*
+ * d0 plugs into rp0; d1, plugged into rp1, is refused with @msg and leaves
+ * nothing listed in the vSMMU; d0 then unplugs, taking the vIOMMU.
+ */
+static void second_plug_refused(ModelQemu *m, const char *s0, const char *s1,
+                                const char *msg)
+{
+    g_autofree char *err = NULL;
+    QDict *rsp, *info;
+
+    g_assert_null(plug_as(m, "d0", s0, "rp0"));
+    err = plug_as(m, "d1", s1, "rp1");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, msg));
+    rsp = qtest_qmp(m->qts, "{ 'execute': 'query-smmuv3-accel' }");
+    info = qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp, "return")));
+    g_assert_cmpint(qlist_size(qdict_get_qlist(info, "devices")), ==, 1);
+    qobject_unref(rsp);
+    qtest_qmp_device_del(m->qts, "d0");
+    g_assert_cmpint(model_count(m, "VIOMMU"), ==, 0);
+    model_stop(m);
+}
+
+/*
  * A hot-plugged device sharing a host iommu group with one in another
  * slot is refused, and leaves nothing behind in the vSMMU: the monitor
  * lists the first device only, and it can be unplugged.
@@ -309,8 +332,7 @@ static void test_failed_plug_learns_nothing(void)
 static void test_group_in_two_slots_refused_at_plug(void)
 {
     ModelQemu m;
-    g_autofree char *s0 = NULL, *s1 = NULL, *err = NULL;
-    QDict *rsp, *info;
+    g_autofree char *s0 = NULL, *s1 = NULL;
 
     if (!model_available()) {
         return;
@@ -326,17 +348,7 @@ static void test_group_in_two_slots_refused_at_plug(void)
     power_off_slot_of(m.qts, RP_DEVFN);
     power_off_slot_of(m.qts, RP_DEVFN + 8);
 
-    g_assert_null(plug_as(&m, "d0", s0, "rp0"));
-    err = plug_as(&m, "d1", s1, "rp1");
-    g_assert_nonnull(err);
-    g_assert_nonnull(strstr(err, "shares host iommu group 5"));
-    rsp = qtest_qmp(m.qts, "{ 'execute': 'query-smmuv3-accel' }");
-    info = qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp, "return")));
-    g_assert_cmpint(qlist_size(qdict_get_qlist(info, "devices")), ==, 1);
-    qobject_unref(rsp);
-    qtest_qmp_device_del(m.qts, "d0");
-    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
-    model_stop(&m);
+    second_plug_refused(&m, s0, s1, "shares host iommu group 5");
 }
 
 /*
@@ -347,11 +359,10 @@ static void test_other_aidr_refused_at_plug(void)
 {
     ModelQemu m;
     g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *text = NULL;
-    g_autofree char *prof = NULL, *grace = NULL, *err = NULL;
+    g_autofree char *prof = NULL, *grace = NULL;
     g_autofree char *grace_path = g_build_filename(g_getenv("HOSTMODEL_DIR"),
                                                    "profiles", "grace.conf",
                                                    NULL);
-    QDict *rsp, *info;
 
     if (!model_available()) {
         return;
@@ -382,17 +393,7 @@ static void test_other_aidr_refused_at_plug(void)
     power_off_slot_of(m.qts, RP_DEVFN);
     power_off_slot_of(m.qts, RP_DEVFN + 8);
 
-    g_assert_null(plug_as(&m, "d0", s0, "rp0"));
-    err = plug_as(&m, "d1", s1, "rp1");
-    g_assert_nonnull(err);
-    g_assert_nonnull(strstr(err, "IIDR/AIDR differ"));
-    rsp = qtest_qmp(m.qts, "{ 'execute': 'query-smmuv3-accel' }");
-    info = qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp, "return")));
-    g_assert_cmpint(qlist_size(qdict_get_qlist(info, "devices")), ==, 1);
-    qobject_unref(rsp);
-    qtest_qmp_device_del(m.qts, "d0");
-    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
-    model_stop(&m);
+    second_plug_refused(&m, s0, s1, "IIDR/AIDR differ");
 }
 
 /*
