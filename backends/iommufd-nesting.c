@@ -16,7 +16,7 @@
  * What a refused vIOMMU means for the user.  Discovery is "try and fail":
  * the kernel's errno is the only answer, so say what it implies.
  */
-static const char *viommu_alloc_hint(int err)
+static const char *iommufd_backend_viommu_alloc_hint(int err)
 {
     switch (err) {
     case EOPNOTSUPP:
@@ -53,7 +53,7 @@ bool iommufd_backend_alloc_viommu(IOMMUFDBackend *be, uint32_t dev_id,
     if (ret) {
         error_setg_errno(errp, err, "IOMMU_VIOMMU_ALLOC (dev_id %u, "
                          "s2 hwpt %u) failed: %s", dev_id, s2_hwpt_id,
-                         viommu_alloc_hint(err));
+                         iommufd_backend_viommu_alloc_hint(err));
         return false;
     }
     *out_viommu_id = cmd.out_viommu_id;

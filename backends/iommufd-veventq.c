@@ -43,15 +43,17 @@ void iommufd_veventq_reader_cleanup(IOMMUFDVeventqReader *r)
     r->buf = NULL;
 }
 
-static void report_lost(IOMMUFDVeventqReader *r, uint32_t count)
+static void iommufd_veventq_report_lost(IOMMUFDVeventqReader *r,
+                                        uint32_t count)
 {
     r->n_lost += count;
     trace_iommufd_veventq_lost(r->fd, count, r->next_seq);
     r->lost(r->opaque, count);
 }
 
-static void report_malformed(IOMMUFDVeventqReader *r, const char *why,
-                             size_t offset, size_t len)
+static void iommufd_veventq_report_malformed(IOMMUFDVeventqReader *r,
+                                             const char *why, size_t offset,
+                                             size_t len)
 {
     r->n_malformed++;
     trace_iommufd_veventq_malformed(r->fd, why, offset, len);
@@ -68,7 +70,8 @@ static void report_malformed(IOMMUFDVeventqReader *r, const char *why,
  * A number behind the expected one cannot come from the kernel's counter:
  * resynchronise and count one unknown loss.
  */
-static void check_sequence(IOMMUFDVeventqReader *r, uint32_t seq)
+static void iommufd_veventq_check_sequence(IOMMUFDVeventqReader *r,
+                                           uint32_t seq)
 {
     uint32_t gap;
 
@@ -81,7 +84,7 @@ static void check_sequence(IOMMUFDVeventqReader *r, uint32_t seq)
         gap = 1;
     }
     if (gap) {
-        report_lost(r, gap);
+        iommufd_veventq_report_lost(r, gap);
     }
     r->next_seq = (seq + 1) & SEQ_MASK;
 }
@@ -96,20 +99,22 @@ void iommufd_veventq_reader_parse(IOMMUFDVeventqReader *r, const void *buf,
         struct iommufd_vevent_header hdr;
 
         if (len - off < sizeof(hdr)) {
-            report_malformed(r, "truncated record header", off, len);
+            iommufd_veventq_report_malformed(r, "truncated record header",
+                                             off, len);
             return;
         }
         memcpy(&hdr, p + off, sizeof(hdr));
         off += sizeof(hdr);
 
         if (hdr.flags & ~IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
-            report_malformed(r, "unknown header flags", off - sizeof(hdr),
-                             len);
+            iommufd_veventq_report_malformed(r, "unknown header flags",
+                                             off - sizeof(hdr), len);
             return;
         }
         if (hdr.sequence > SEQ_MASK) {
-            report_malformed(r, "sequence number above INT_MAX",
-                             off - sizeof(hdr), len);
+            iommufd_veventq_report_malformed(r,
+                                             "sequence number above INT_MAX",
+                                             off - sizeof(hdr), len);
             return;
         }
         if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
@@ -127,14 +132,15 @@ void iommufd_veventq_reader_parse(IOMMUFDVeventqReader *r, const void *buf,
             }
             r->synced = true;
             r->next_seq = (hdr.sequence + 1) & SEQ_MASK;
-            report_lost(r, count);
+            iommufd_veventq_report_lost(r, count);
             continue;
         }
         if (len - off < r->payload_len) {
-            report_malformed(r, "truncated record payload", off, len);
+            iommufd_veventq_report_malformed(r, "truncated record payload",
+                                             off, len);
             return;
         }
-        check_sequence(r, hdr.sequence);
+        iommufd_veventq_check_sequence(r, hdr.sequence);
         r->n_events++;
         trace_iommufd_veventq_record(r->fd, hdr.sequence);
         r->event(r->opaque, p + off, r->payload_len);

@@ -26,7 +26,7 @@
 #include "hw/acpi/aml-build.h"
 #include "hw/arm/smmuv3.h"
 #include "hw/pci/pci_bus.h"
-#include "smmuv3-accel.h"
+#include "smmuv3-accel-internal.h"
 #include "smmuv3-accel-acpi.h"
 
 #define IORT_NODE_RMR                   6
@@ -67,7 +67,7 @@ bool smmuv3_accel_acpi_ats(Object *smmu)
            FIELD_EX32(s->accel_state->idr.guest[0], IDR0, ATS);
 }
 
-void smmuv3_accel_iort_build_rmr(GArray *table_data, uint32_t id,
+void smmuv3_accel_acpi_build_rmr(GArray *table_data, uint32_t id,
                                  uint32_t smmu_offset, uint32_t rid_base,
                                  uint32_t rid_count)
 {
@@ -110,11 +110,11 @@ void smmuv3_accel_iort_build_rmr(GArray *table_data, uint32_t id,
 typedef struct {
     PCIBus *bus;
     bool found;
-} PreserveConfigScan;
+} SMMUv3AccelAcpiScan;
 
-static int find_accel_smmu_on_bus(Object *obj, void *opaque)
+static int smmuv3_accel_acpi_find_on_bus(Object *obj, void *opaque)
 {
-    PreserveConfigScan *scan = opaque;
+    SMMUv3AccelAcpiScan *scan = opaque;
 
     if (smmuv3_accel_acpi_is_accel(obj) &&
         object_property_get_link(obj, "primary-bus", &error_abort) ==
@@ -127,10 +127,10 @@ static int find_accel_smmu_on_bus(Object *obj, void *opaque)
 
 bool smmuv3_accel_acpi_preserve_config(PCIBus *bus)
 {
-    PreserveConfigScan scan = { .bus = bus };
+    SMMUv3AccelAcpiScan scan = { .bus = bus };
 
-    object_child_foreach_recursive(object_get_root(), find_accel_smmu_on_bus,
-                                   &scan);
+    object_child_foreach_recursive(object_get_root(),
+                                   smmuv3_accel_acpi_find_on_bus, &scan);
     return scan.found;
 }
 

@@ -45,7 +45,7 @@ bool smmuv3_accel_acpi_ats(Object *smmu);
  * RIDs, unchanged) of the SMMUv3 node at @smmu_offset from the start of the
  * IORT.
  */
-void smmuv3_accel_iort_build_rmr(GArray *table_data, uint32_t id,
+void smmuv3_accel_acpi_build_rmr(GArray *table_data, uint32_t id,
                                  uint32_t smmu_offset, uint32_t rid_base,
                                  uint32_t rid_count);
 

@@ -22,10 +22,10 @@
 #include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "system/iommufd-nesting.h"
-#include "smmuv3-accel.h"
+#include "smmuv3-accel-internal.h"
 #include "trace.h"
 
-#define BATCH_MAX 256
+#define SMMUV3_ACCEL_BATCH_MAX 256
 
 /* Command fields (word 0 bits 0-63, word 1 bits 64-127 of the command) */
 #define CMD0_OPCODE     MAKE_64BIT_MASK(0, 8)
@@ -38,7 +38,6 @@
 #define CMD0_SCALE      MAKE_64BIT_MASK(20, 5)
 #define CMD0_VMID       MAKE_64BIT_MASK(32, 16)
 #define CMD0_ASID       MAKE_64BIT_MASK(48, 16)
-#define CMD0_ASID_HI    MAKE_64BIT_MASK(56, 8)
 #define CMD1_LEAF       BIT_ULL(0)
 #define CMD1_TTL        MAKE_64BIT_MASK(8, 2)
 #define CMD1_TG         MAKE_64BIT_MASK(10, 2)
@@ -46,13 +45,13 @@
 #define CMD1_ATC_SIZE   MAKE_64BIT_MASK(0, 6)
 
 /* The bits of each forwarded command that mean something; the rest is RES0 */
-typedef struct CmdFormat {
+typedef struct SMMUv3AccelCmdFormat {
     uint8_t opcode;
     uint64_t mask0;
     uint64_t mask1;
-} CmdFormat;
+} SMMUv3AccelCmdFormat;
 
-static const CmdFormat forwarded[] = {
+static const SMMUv3AccelCmdFormat cmdq_forwarded[] = {
     { SMMU_CMD_CFGI_CD, CMD0_OPCODE | CMD0_SSEC | CMD0_SSID | CMD0_SID,
       CMD1_LEAF },
     { SMMU_CMD_CFGI_CD_ALL, CMD0_OPCODE | CMD0_SSEC | CMD0_SID, 0 },
@@ -67,11 +66,11 @@ static const CmdFormat forwarded[] = {
       CMD0_SID, CMD1_ATC_SIZE | CMD1_ADDR },
 };
 
-static const CmdFormat *cmd_format(uint8_t opcode)
+static const SMMUv3AccelCmdFormat *smmuv3_accel_cmdq_format(uint8_t opcode)
 {
-    for (int i = 0; i < ARRAY_SIZE(forwarded); i++) {
-        if (forwarded[i].opcode == opcode) {
-            return &forwarded[i];
+    for (int i = 0; i < ARRAY_SIZE(cmdq_forwarded); i++) {
+        if (cmdq_forwarded[i].opcode == opcode) {
+            return &cmdq_forwarded[i];
         }
     }
     return NULL;
@@ -81,25 +80,24 @@ static const CmdFormat *cmd_format(uint8_t opcode)
  * Validate a forwardable command against the registers the guest was
  * given.  Returns NULL when it is fine, else why it is illegal.
  */
-static const char *cmd_illegal(SMMUv3State *s, const uint64_t c[2])
+static const char *smmuv3_accel_cmdq_illegal(SMMUv3State *s, const Cmd *cmd)
 {
-    uint8_t op = c[0] & CMD0_OPCODE;
+    uint8_t op = CMD_TYPE(cmd);
     unsigned ssidsize = FIELD_EX32(s->idr[1], IDR1, SSIDSIZE);
 
     switch (op) {
     case SMMU_CMD_CFGI_CD:
     case SMMU_CMD_CFGI_CD_ALL:
-        if (c[0] & CMD0_SSEC) {
+        if (CMD_SSEC(cmd)) {
             return "secure CFGI on a non-secure queue";
         }
-        if (op == SMMU_CMD_CFGI_CD &&
-            extract64(c[0], 12, 20) >> ssidsize) {
+        if (op == SMMU_CMD_CFGI_CD && CMD_SSID(cmd) >> ssidsize) {
             return "SubstreamID beyond SMMU_IDR1.SSIDSIZE";
         }
         break;
     case SMMU_CMD_TLBI_NH_ASID:
     case SMMU_CMD_TLBI_NH_VA:
-        if (!FIELD_EX32(s->idr[0], IDR0, ASID16) && (c[0] & CMD0_ASID_HI)) {
+        if (!FIELD_EX32(s->idr[0], IDR0, ASID16) && CMD_ASID(cmd) >> 8) {
             return "16-bit ASID without SMMU_IDR0.ASID16";
         }
         if (op == SMMU_CMD_TLBI_NH_ASID) {
@@ -107,11 +105,11 @@ static const char *cmd_illegal(SMMUv3State *s, const uint64_t c[2])
         }
         /* fall through */
     case SMMU_CMD_TLBI_NH_VAA:
-        if (c[0] & (CMD0_NUM | CMD0_SCALE)) {
+        if (CMD_NUM(cmd) || CMD_SCALE(cmd)) {
             if (!FIELD_EX32(s->idr[3], IDR3, RIL)) {
                 return "range invalidation without SMMU_IDR3.RIL";
             }
-            if (!(c[1] & CMD1_TG)) {
+            if (!CMD_TG(cmd)) {
                 return "range invalidation with TG=0";
             }
         }
@@ -120,7 +118,7 @@ static const char *cmd_illegal(SMMUv3State *s, const uint64_t c[2])
         if (!FIELD_EX32(s->idr[0], IDR0, ATS)) {
             return "ATC_INV without SMMU_IDR0.ATS";
         }
-        if ((c[0] & CMD0_SSV) && extract64(c[0], 12, 20) >> ssidsize) {
+        if (CMD_SSV(cmd) && CMD_SSID(cmd) >> ssidsize) {
             return "SubstreamID beyond SMMU_IDR1.SSIDSIZE";
         }
         break;
@@ -129,10 +127,10 @@ static const char *cmd_illegal(SMMUv3State *s, const uint64_t c[2])
 }
 
 /* Commands naming a StreamID reach the host only for a vDEVICE's vSID */
-static bool host_knows_sid(SMMUv3Accel *a, const uint64_t c[2])
+static bool smmuv3_accel_cmdq_host_knows_sid(SMMUv3Accel *a, const Cmd *cmd)
 {
-    uint8_t op = c[0] & CMD0_OPCODE;
-    uint32_t sid = extract64(c[0], 32, 32);
+    uint8_t op = CMD_TYPE(cmd);
+    uint32_t sid = CMD_SID(cmd);
     SMMUv3AccelDevice *dev;
 
     if (op != SMMU_CMD_CFGI_CD && op != SMMU_CMD_CFGI_CD_ALL &&
@@ -144,12 +142,13 @@ static bool host_knows_sid(SMMUv3Accel *a, const uint64_t c[2])
             return true;
         }
     }
-    trace_smmuv3_accel_cmd_local(c[0], sid);
+    trace_smmuv3_accel_cmd_local((uint64_t)cmd->word[1] << 32 | cmd->word[0],
+                                 sid);
     return false;
 }
 
-static bool host_invalidate(SMMUv3Accel *a, uint64_t (*cmds)[2], uint32_t n,
-                            uint32_t *done)
+static bool smmuv3_accel_cmdq_invalidate(SMMUv3Accel *a, uint64_t (*cmds)[2],
+                                         uint32_t n, uint32_t *done)
 {
     g_autoptr(Error) err = NULL;
 
@@ -170,24 +169,24 @@ static bool host_invalidate(SMMUv3Accel *a, uint64_t (*cmds)[2], uint32_t n,
  * per call from @done.  Returns the index of the failing command, or the
  * batch length when the replay went through.
  */
-static uint32_t find_failing(SMMUv3Accel *a, uint32_t done)
+static uint32_t smmuv3_accel_cmdq_find_failing(SMMUv3Accel *a, uint32_t done)
 {
     SMMUv3AccelBatch *b = &a->batch;
     uint32_t i = 0, d;
 
     done = MIN(done, b->len);
-    if (done && host_invalidate(a, b->cmds, done, &d)) {
+    if (done && smmuv3_accel_cmdq_invalidate(a, b->cmds, done, &d)) {
         i = done;
     }
     for (; i < b->len; i++) {
-        if (!host_invalidate(a, &b->cmds[i], 1, &d)) {
+        if (!smmuv3_accel_cmdq_invalidate(a, &b->cmds[i], 1, &d)) {
             return i;
         }
     }
     return b->len;
 }
 
-static bool flush(SMMUv3Accel *a, SMMUCmdError *err)
+static bool smmuv3_accel_cmdq_send(SMMUv3Accel *a, SMMUCmdError *err)
 {
     SMMUv3AccelBatch *b = &a->batch;
     uint32_t done, bad;
@@ -197,16 +196,16 @@ static bool flush(SMMUv3Accel *a, SMMUCmdError *err)
         return true;
     }
     trace_smmuv3_accel_flush(b->len);
-    if (host_invalidate(a, b->cmds, b->len, &done)) {
+    if (smmuv3_accel_cmdq_invalidate(a, b->cmds, b->len, &done)) {
         b->len = 0;
         return true;
     }
-    bad = find_failing(a, done);
+    bad = smmuv3_accel_cmdq_find_failing(a, done);
     if (bad < b->len) {
-        a->n_host_errors++;
         uint64_t w0 = le64_to_cpu(b->cmds[bad][0]);
         uint64_t w1 = le64_to_cpu(b->cmds[bad][1]);
 
+        a->n_host_errors++;
         trace_smmuv3_accel_cmd_failed(bad, b->cons[bad], w0, w1);
         qemu_log_mask(LOG_GUEST_ERROR, "arm-smmuv3 accel: the host refused "
                       "command 0x%016" PRIx64 " 0x%016" PRIx64 "\n", w0, w1);
@@ -228,7 +227,7 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
 {
     SMMUv3Accel *a = s->accel_state;
     uint64_t c[2];
-    const CmdFormat *fmt;
+    const SMMUv3AccelCmdFormat *fmt;
     const char *why;
 
     if (!a) {
@@ -236,14 +235,14 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
     }
     c[0] = cmd->word[0] | (uint64_t)cmd->word[1] << 32;
     c[1] = cmd->word[2] | (uint64_t)cmd->word[3] << 32;
-    fmt = cmd_format(c[0] & CMD0_OPCODE);
+    fmt = smmuv3_accel_cmdq_format(CMD_TYPE(cmd));
     if (!fmt) {
         /* QEMU handles it: what was gathered goes first */
-        return flush(a, err);
+        return smmuv3_accel_cmdq_send(a, err);
     }
-    why = cmd_illegal(s, c);
+    why = smmuv3_accel_cmdq_illegal(s, cmd);
     if (why) {
-        if (!flush(a, err)) {
+        if (!smmuv3_accel_cmdq_send(a, err)) {
             return false;
         }
         trace_smmuv3_accel_cmd_illegal(c[0], c[1], why);
@@ -253,7 +252,7 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
         *err = SMMU_CERROR_ILL;
         return false;
     }
-    if (!a->viommu_id || !host_knows_sid(a, c)) {
+    if (!a->viommu_id || !smmuv3_accel_cmdq_host_knows_sid(a, cmd)) {
         /*
          * Nothing the host caches for it: no host device yet, or a stream
          * with no vDEVICE (a guest writes CDs and sends CFGI_CD before the
@@ -265,7 +264,7 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
         trace_smmuv3_accel_cmd_dropped(c[0]);
         return true;
     }
-    if (a->batch.len == a->batch.cap && !flush(a, err)) {
+    if (a->batch.len == a->batch.cap && !smmuv3_accel_cmdq_send(a, err)) {
         return false;
     }
     /* The uAPI takes the command as it sits in a queue: little-endian */
@@ -274,7 +273,7 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
     a->batch.cons[a->batch.len] = s->cmdq.cons;
     a->batch.len++;
     if (!s->accel_batch) {
-        return flush(a, err);
+        return smmuv3_accel_cmdq_send(a, err);
     }
     return true;
 }
@@ -282,11 +281,11 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
 void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err)
 {
     if (s->accel_state) {
-        flush(s->accel_state, err);
+        smmuv3_accel_cmdq_send(s->accel_state, err);
     }
 }
 
-void smmuv3_accel_batch_reset(SMMUv3AccelBatch *b)
+void smmuv3_accel_cmdq_batch_reset(SMMUv3AccelBatch *b)
 {
     /* Consumption always ends with a flush: nothing should be left */
     if (b->len) {
@@ -295,15 +294,15 @@ void smmuv3_accel_batch_reset(SMMUv3AccelBatch *b)
     b->len = 0;
 }
 
-void smmuv3_accel_batch_init(SMMUv3AccelBatch *b)
+void smmuv3_accel_cmdq_batch_init(SMMUv3AccelBatch *b)
 {
-    b->cap = BATCH_MAX;
+    b->cap = SMMUV3_ACCEL_BATCH_MAX;
     b->len = 0;
     b->cmds = g_malloc0_n(b->cap, sizeof(b->cmds[0]));
     b->cons = g_new0(uint32_t, b->cap);
 }
 
-void smmuv3_accel_batch_cleanup(SMMUv3AccelBatch *b)
+void smmuv3_accel_cmdq_batch_cleanup(SMMUv3AccelBatch *b)
 {
     g_free(b->cmds);
     g_free(b->cons);

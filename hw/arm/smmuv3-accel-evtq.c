@@ -16,15 +16,16 @@
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "system/iommufd-nesting.h"
-#include "smmuv3-accel.h"
+#include "smmuv3-accel-internal.h"
 #include "trace.h"
 
 /* The host queue need not be deeper than the guest's; keep it bounded */
-#define VEVENTQ_DEPTH_MAX   (1 << 12)
+#define SMMUV3_ACCEL_VEVENTQ_DEPTH_MAX (1 << 12)
 /* How long a poll of the closed vEVENTQ fd may keep the queue busy */
 #define SMMUV3_ACCEL_VEVENTQ_FREE_MS 1000
 
-static void evtq_event(void *opaque, const void *payload, size_t len)
+static void smmuv3_accel_evtq_event(void *opaque, const void *payload,
+                                    size_t len)
 {
     SMMUv3Accel *a = opaque;
     Evt evt;
@@ -43,7 +44,7 @@ static void evtq_event(void *opaque, const void *payload, size_t len)
     }
 }
 
-static void evtq_lost(void *opaque, uint32_t count)
+static void smmuv3_accel_evtq_lost(void *opaque, uint32_t count)
 {
     SMMUv3Accel *a = opaque;
 
@@ -52,7 +53,7 @@ static void evtq_lost(void *opaque, uint32_t count)
     smmuv3_eventq_overflow(a->smmu);
 }
 
-static void evtq_readable(void *opaque)
+static void smmuv3_accel_evtq_readable(void *opaque)
 {
     SMMUv3Accel *a = opaque;
     int ret = iommufd_veventq_reader_drain(&a->evtq_reader);
@@ -64,7 +65,7 @@ static void evtq_readable(void *opaque)
     }
 }
 
-static void evtq_free(SMMUv3Accel *a)
+void smmuv3_accel_evtq_free(SMMUv3Accel *a)
 {
     Error *err = NULL;
 
@@ -86,10 +87,11 @@ static void evtq_free(SMMUv3Accel *a)
     a->veventq_id = 0;
 }
 
-static void evtq_alloc(SMMUv3Accel *a)
+static void smmuv3_accel_evtq_alloc(SMMUv3Accel *a)
 {
     SMMUv3State *s = a->smmu;
-    uint32_t depth = MIN(1U << s->eventq.log2size, VEVENTQ_DEPTH_MAX);
+    uint32_t depth = MIN(1U << s->eventq.log2size,
+                         SMMUV3_ACCEL_VEVENTQ_DEPTH_MAX);
     Error *err = NULL;
     int fd;
 
@@ -113,8 +115,9 @@ static void evtq_alloc(SMMUv3Accel *a)
     trace_smmuv3_accel_evtq_alloc(a->viommu_id, depth, fd);
     iommufd_veventq_reader_init(&a->evtq_reader, fd,
                                 sizeof(struct iommu_vevent_arm_smmuv3), depth,
-                                evtq_event, evtq_lost, a);
-    qemu_set_fd_handler(fd, evtq_readable, NULL, a);
+                                smmuv3_accel_evtq_event,
+                                smmuv3_accel_evtq_lost, a);
+    qemu_set_fd_handler(fd, smmuv3_accel_evtq_readable, NULL, a);
 }
 
 void smmuv3_accel_evtq_update(SMMUv3Accel *a)
@@ -122,13 +125,8 @@ void smmuv3_accel_evtq_update(SMMUv3Accel *a)
     bool want = a->viommu_id && smmuv3_eventq_enabled(a->smmu);
 
     if (want && !a->veventq_id) {
-        evtq_alloc(a);
+        smmuv3_accel_evtq_alloc(a);
     } else if (!want && a->veventq_id) {
-        evtq_free(a);
+        smmuv3_accel_evtq_free(a);
     }
-}
-
-void smmuv3_accel_evtq_release(SMMUv3Accel *a)
-{
-    evtq_free(a);
 }

@@ -29,7 +29,7 @@
 #include "system/device_tree.h"
 #include "system/system.h"
 #include <libfdt.h>
-#include "smmuv3-accel.h"
+#include "smmuv3-accel-internal.h"
 #include "smmuv3-accel-acpi.h"
 #include "trace.h"
 
@@ -44,7 +44,7 @@
 #define PCI_PHYS_HI_MEM32   0x02000000
 #define PCI_PHYS_HI_DEVFN   8
 
-static char *devfn_unit(int devfn)
+static char *smmuv3_accel_fdt_devfn_unit(int devfn)
 {
     if (PCI_FUNC(devfn)) {
         return g_strdup_printf("%x,%x", PCI_SLOT(devfn), PCI_FUNC(devfn));
@@ -52,14 +52,16 @@ static char *devfn_unit(int devfn)
     return g_strdup_printf("%x", PCI_SLOT(devfn));
 }
 
-static void set_pci_reg(void *fdt, const char *path, int devfn)
+static void smmuv3_accel_fdt_set_pci_reg(void *fdt, const char *path,
+                                         int devfn)
 {
     qemu_fdt_setprop_cells(fdt, path, "reg",
                            (uint32_t)devfn << PCI_PHYS_HI_DEVFN, 0, 0, 0, 0);
 }
 
 /* The node of @bus (created with those of its bridges), or NULL */
-static char *bus_node(void *fdt, const char *host_bridge, PCIBus *bus)
+static char *smmuv3_accel_fdt_bus_node(void *fdt, const char *host_bridge,
+                                       PCIBus *bus)
 {
     PCIDevice *bridge;
     g_autofree char *parent = NULL;
@@ -70,25 +72,29 @@ static char *bus_node(void *fdt, const char *host_bridge, PCIBus *bus)
         return g_strdup(host_bridge);
     }
     bridge = pci_bridge_get_device(bus);
-    parent = bus_node(fdt, host_bridge, pci_get_bus(bridge));
-    unit = devfn_unit(bridge->devfn);
+    parent = smmuv3_accel_fdt_bus_node(fdt, host_bridge,
+                                       pci_get_bus(bridge));
+    unit = smmuv3_accel_fdt_devfn_unit(bridge->devfn);
     path = g_strdup_printf("%s/pci@%s", parent, unit);
     qemu_fdt_add_path(fdt, path);
     qemu_fdt_setprop_string(fdt, path, "device_type", "pci");
     qemu_fdt_setprop_cell(fdt, path, "#address-cells", PCI_ADDR_CELLS);
     qemu_fdt_setprop_cell(fdt, path, "#size-cells", PCI_SIZE_CELLS);
     qemu_fdt_setprop(fdt, path, "ranges", NULL, 0);
-    set_pci_reg(fdt, path, bridge->devfn);
+    smmuv3_accel_fdt_set_pci_reg(fdt, path, bridge->devfn);
     return path;
 }
 
 /* Adds the node of @dev's PCI function, pointing at @window; its phandle */
-static uint32_t device_node(void *fdt, const char *host_bridge,
-                            SMMUv3AccelDevice *dev, uint32_t window)
+static uint32_t smmuv3_accel_fdt_device_node(void *fdt,
+                                             const char *host_bridge,
+                                             SMMUv3AccelDevice *dev,
+                                             uint32_t window)
 {
     PCIDevice *pdev = dev->bus->devices[dev->devfn];
-    g_autofree char *parent = bus_node(fdt, host_bridge, dev->bus);
-    g_autofree char *unit = devfn_unit(dev->devfn);
+    g_autofree char *parent = smmuv3_accel_fdt_bus_node(fdt, host_bridge,
+                                                        dev->bus);
+    g_autofree char *unit = smmuv3_accel_fdt_devfn_unit(dev->devfn);
     g_autofree char *path = g_strdup_printf(
         "%s/pci%04x,%04x@%s", parent,
         pci_get_word(pdev->config + PCI_VENDOR_ID),
@@ -96,7 +102,7 @@ static uint32_t device_node(void *fdt, const char *host_bridge,
     uint32_t phandle;
 
     qemu_fdt_add_path(fdt, path);
-    set_pci_reg(fdt, path, dev->devfn);
+    smmuv3_accel_fdt_set_pci_reg(fdt, path, dev->devfn);
     qemu_fdt_setprop_cell(fdt, path, "memory-region", window);
     phandle = fdt_get_phandle(fdt, fdt_path_offset(fdt, path));
     if (!phandle) {
@@ -108,7 +114,7 @@ static uint32_t device_node(void *fdt, const char *host_bridge,
 }
 
 /* The host bridge node that routes to an IOMMU, or NULL */
-static char *host_bridge_node(void *fdt)
+static char *smmuv3_accel_fdt_host_bridge_node(void *fdt)
 {
     g_auto(GStrv) paths = qemu_fdt_node_path(fdt, NULL, HOST_BRIDGE_COMPAT,
                                              NULL);
@@ -120,7 +126,7 @@ static char *host_bridge_node(void *fdt)
     return g_strdup(paths[0]);
 }
 
-static void accel_fdt_machine_done(Notifier *n, void *data)
+static void smmuv3_accel_fdt_machine_done(Notifier *n, void *data)
 {
     SMMUv3Accel *a = container_of(n, SMMUv3Accel, fdt_notifier);
     PCIBus *primary = ARM_SMMU(a->smmu)->primary_bus;
@@ -137,7 +143,7 @@ static void accel_fdt_machine_done(Notifier *n, void *data)
         strcmp(primary->qbus.name, "pcie.0")) {
         return;
     }
-    host_bridge = host_bridge_node(fdt);
+    host_bridge = smmuv3_accel_fdt_host_bridge_node(fdt);
     QLIST_FOREACH(dev, &a->devices, next) {
         n_devs++;
     }
@@ -161,7 +167,8 @@ static void accel_fdt_machine_done(Notifier *n, void *data)
     /* Per device: phandle, PCI address of the window, its size */
     cells = g_new(uint32_t, n_devs * (1 + PCI_ADDR_CELLS + PCI_SIZE_CELLS));
     QLIST_FOREACH(dev, &a->devices, next) {
-        cells[i++] = cpu_to_be32(device_node(fdt, host_bridge, dev, window));
+        cells[i++] = cpu_to_be32(smmuv3_accel_fdt_device_node(fdt, host_bridge,
+                                                              dev, window));
         cells[i++] = cpu_to_be32(PCI_PHYS_HI_MEM32);
         cells[i++] = cpu_to_be32(SMMUV3_ACCEL_MSI_IOVA_BASE >> 32);
         cells[i++] = cpu_to_be32((uint32_t)SMMUV3_ACCEL_MSI_IOVA_BASE);
@@ -178,6 +185,6 @@ void smmuv3_accel_fdt_init(SMMUv3Accel *a)
      * Machine-init-done notifiers run newest first: this one runs before
      * the board's, which loads the device tree into the guest.
      */
-    a->fdt_notifier.notify = accel_fdt_machine_done;
+    a->fdt_notifier.notify = smmuv3_accel_fdt_machine_done;
     qemu_add_machine_init_done_notifier(&a->fdt_notifier);
 }

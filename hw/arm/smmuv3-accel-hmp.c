@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * "info smmuv3-accel": query-smmuv3-accel for people.
+ * "info smmuv3-accel": x-query-smmuv3-accel for people.
  */
 
 #include "qemu/osdep.h"
@@ -11,7 +11,7 @@
 #include "monitor/monitor.h"
 #include "monitor/hmp-target.h"
 
-static void print_one(Monitor *mon, Smmuv3AccelInfo *info)
+static void smmuv3_accel_hmp_print_one(Monitor *mon, Smmuv3AccelInfo *info)
 {
     Smmuv3AccelIdrFieldList *f;
     Smmuv3AccelDeviceList *d;
@@ -56,7 +56,7 @@ static void print_one(Monitor *mon, Smmuv3AccelInfo *info)
 void hmp_info_smmuv3_accel(Monitor *mon, const QDict *qdict)
 {
     Error *err = NULL;
-    Smmuv3AccelInfoList *list = qmp_query_smmuv3_accel(&err), *l;
+    Smmuv3AccelInfoList *list = qmp_x_query_smmuv3_accel(&err), *l;
 
     if (err) {
         monitor_printf(mon, "%s\n", error_get_pretty(err));
@@ -67,7 +67,7 @@ void hmp_info_smmuv3_accel(Monitor *mon, const QDict *qdict)
         monitor_printf(mon, "no arm-smmuv3 with accel=on\n");
     }
     for (l = list; l; l = l->next) {
-        print_one(mon, l->value);
+        smmuv3_accel_hmp_print_one(mon, l->value);
     }
     qapi_free_Smmuv3AccelInfoList(list);
 }

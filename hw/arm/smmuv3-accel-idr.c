@@ -20,10 +20,11 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/cutils.h"
 #include "qapi/error.h"
+#include "qapi/qapi-types-smmuv3-accel.h"
+#include "qom/object.h"
 #include "hw/registerfields.h"
-#include "smmuv3-accel.h"
+#include "smmuv3-accel-internal.h"
 #include "trace.h"
 
 typedef enum {
@@ -33,22 +34,33 @@ typedef enum {
     RULE_STRICTER,
     RULE_LE,
     RULE_NOSTALL,
-} IdrRule;
+} SMMUv3AccelIdrRule;
 
-typedef struct IdrField {
+typedef struct SMMUv3AccelIdrField {
     const char *name;
     uint8_t reg;
     uint8_t shift;
     uint8_t len;
-    IdrRule rule;
+    SMMUv3AccelIdrRule rule;
     uint8_t qemu;       /* what this model offers with accel=on */
-} IdrField;
+    /*
+     * What the guest sees while no host is known: a value every nesting
+     * host honours, so that the host of a later device can be checked.
+     */
+    uint8_t baseline;
+    /* A host with 0 here is refused: what the guest would lack */
+    const char *required;
+    /* The property that caps the field, and its cap: -1 for auto */
+    const char *prop;
+    int (*cap)(SMMUv3State *s);
+} SMMUv3AccelIdrField;
 
-#define IDR_FIELD(_reg, _field, _rule, _qemu) {                     \
+#define IDR_FIELD(_reg, _field, _rule, _qemu, _baseline, ...) {     \
     .name = #_reg "." #_field, .reg = A_##_reg / 4,                 \
     .shift = R_##_reg##_##_field##_SHIFT,                           \
     .len = R_##_reg##_##_field##_LENGTH,                            \
-    .rule = RULE_##_rule, .qemu = (_qemu) }
+    .rule = RULE_##_rule, .qemu = (_qemu), .baseline = (_baseline), \
+    __VA_ARGS__ }
 
 /* Field values */
 #define TTF_AARCH64      2
@@ -60,133 +72,98 @@ typedef struct IdrField {
 #define OAS_48           5
 #define SSIDSIZE_MAX     20
 
-static const IdrField idr_fields[] = {
-    IDR_FIELD(IDR0, STLEVEL,     QEMU,     1),
-    IDR_FIELD(IDR0, TERM_MODEL,  STRICTER, 1),
-    IDR_FIELD(IDR0, STALL_MODEL, NOSTALL,  STALL_NONE),
-    IDR_FIELD(IDR0, TTENDIAN,    LE,       TTENDIAN_LE),
-    IDR_FIELD(IDR0, CD2L,        AND,      1),
-    IDR_FIELD(IDR0, ASID16,      AND,      1),
-    IDR_FIELD(IDR0, TTF,         AND,      TTF_AARCH64),
-    IDR_FIELD(IDR0, ATS,         AND,      1),
-    /* QEMU writes the CMD_SYNC completion MSI itself (smmuv3-accel-cmdq.c) */
-    IDR_FIELD(IDR0, MSI,         QEMU,     1),
-    IDR_FIELD(IDR1, SIDSIZE,     QEMU,     SMMU_IDR1_SIDSIZE),
-    IDR_FIELD(IDR1, SSIDSIZE,    MIN,      SSIDSIZE_MAX),
-    IDR_FIELD(IDR3, BBML,        MIN,      2),
-    IDR_FIELD(IDR3, RIL,         AND,      1),
+static int smmuv3_accel_idr_cap_switch(OnOffAuto sw)
+{
+    return sw == ON_OFF_AUTO_AUTO ? -1 : sw == ON_OFF_AUTO_ON;
+}
+
+static int smmuv3_accel_idr_cap_ats(SMMUv3State *s)
+{
+    return smmuv3_accel_idr_cap_switch(s->ats);
+}
+
+static int smmuv3_accel_idr_cap_ril(SMMUv3State *s)
+{
+    return smmuv3_accel_idr_cap_switch(s->ril);
+}
+
+/* The enum lists the SMMU_IDR5.OAS encodings in order, after auto */
+static int smmuv3_accel_idr_cap_oas(SMMUv3State *s)
+{
+    return s->oas - SMMUV3_ACCEL_OAS_32 - (s->oas == SMMUV3_ACCEL_OAS_AUTO);
+}
+
+static int smmuv3_accel_idr_cap_ssidsize(SMMUv3State *s)
+{
+    return s->ssidsize - SMMUV3_ACCEL_SSID_SIZE_0 -
+           (s->ssidsize == SMMUV3_ACCEL_SSID_SIZE_AUTO);
+}
+
+static const SMMUv3AccelIdrField idr_fields[] = {
+    /*        register field     rule      QEMU         baseline */
+    IDR_FIELD(IDR0, STLEVEL,     QEMU,     1,           1),
+    IDR_FIELD(IDR0, TERM_MODEL,  STRICTER, 1,           1),
+    IDR_FIELD(IDR0, STALL_MODEL, NOSTALL,  STALL_NONE,  STALL_NONE),
+    IDR_FIELD(IDR0, TTENDIAN,    LE,       TTENDIAN_LE, TTENDIAN_LE),
+    IDR_FIELD(IDR0, CD2L,        AND,      1,           0),
+    IDR_FIELD(IDR0, ASID16,      AND,      1,           0),
+    IDR_FIELD(IDR0, TTF,         AND,      TTF_AARCH64, TTF_AARCH64,
+              .required = "cannot walk AArch64 tables"),
+    IDR_FIELD(IDR0, ATS,         AND,      1,           0,
+              .prop = "ats", .cap = smmuv3_accel_idr_cap_ats),
+    /* QEMU writes the CMD_SYNC completion MSI itself (smmuv3-accel-msi.c) */
+    IDR_FIELD(IDR0, MSI,         QEMU,     1,           1),
+    IDR_FIELD(IDR1, SIDSIZE,     QEMU,     SMMU_IDR1_SIDSIZE,
+              SMMU_IDR1_SIDSIZE),
+    IDR_FIELD(IDR1, SSIDSIZE,    MIN,      SSIDSIZE_MAX, 0,
+              .prop = "ssidsize", .cap = smmuv3_accel_idr_cap_ssidsize),
+    IDR_FIELD(IDR3, BBML,        MIN,      2,           0),
+    IDR_FIELD(IDR3, RIL,         AND,      1,           0,
+              .prop = "ril", .cap = smmuv3_accel_idr_cap_ril),
     /*
      * QEMU walks the guest's stage 1 itself for emulated devices and the
      * MSI doorbells of assigned ones: 48-bit VAs and outputs at most.
      */
-    IDR_FIELD(IDR5, VAX,         MIN,      0),
-    IDR_FIELD(IDR5, OAS,         MIN,      OAS_48),
-    IDR_FIELD(IDR5, GRAN4K,      AND,      1),
-    IDR_FIELD(IDR5, GRAN16K,     AND,      1),
-    IDR_FIELD(IDR5, GRAN64K,     AND,      1),
+    IDR_FIELD(IDR5, VAX,         MIN,      0,           0),
+    IDR_FIELD(IDR5, OAS,         MIN,      OAS_48,      OAS_44,
+              .prop = "oas", .cap = smmuv3_accel_idr_cap_oas),
+    IDR_FIELD(IDR5, GRAN4K,      AND,      1,           1),
+    IDR_FIELD(IDR5, GRAN16K,     AND,      1,           0),
+    IDR_FIELD(IDR5, GRAN64K,     AND,      1,           0),
 };
 
-/*
- * With no host to learn from, a value every nesting-capable SMMUv3 host
- * honours: later devices are then checked against it.
- */
-static uint8_t baseline_value(const IdrField *f)
-{
-    switch (f->rule) {
-    case RULE_AND:
-        /* 4K granule and AArch64 tables are what nesting hosts have */
-        if (!strcmp(f->name, "IDR5.GRAN4K") || !strcmp(f->name, "IDR0.TTF")) {
-            return f->qemu;
-        }
-        return 0;
-    case RULE_MIN:
-        return !strcmp(f->name, "IDR5.OAS") ? OAS_44 : 0;
-    default:
-        return f->qemu;
-    }
-}
-
-static uint32_t field_get(const uint32_t *regs, const IdrField *f)
+static uint32_t smmuv3_accel_idr_get(const uint32_t *regs,
+                                           const SMMUv3AccelIdrField *f)
 {
     return extract32(regs[f->reg], f->shift, f->len);
 }
 
-static void field_set(uint32_t *regs, const IdrField *f, uint32_t v)
+static void smmuv3_accel_idr_set(uint32_t *regs,
+                                       const SMMUv3AccelIdrField *f,
+                                       uint32_t v)
 {
     regs[f->reg] = deposit32(regs[f->reg], f->shift, f->len, v);
 }
 
-static const int oas_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
-
-/* The cap a property puts on a field, or -1 for "auto" */
-static int prop_cap(SMMUv3State *s, const IdrField *f)
+/* The cap a property puts on a field, or -1 for none or "auto" */
+static int smmuv3_accel_idr_prop_cap(SMMUv3State *s,
+                                     const SMMUv3AccelIdrField *f)
 {
-    OnOffAuto sw = ON_OFF_AUTO_AUTO;
-
-    if (!strcmp(f->name, "IDR3.RIL")) {
-        sw = s->ril;
-    } else if (!strcmp(f->name, "IDR0.ATS")) {
-        sw = s->ats;
-    } else if (!strcmp(f->name, "IDR5.OAS") && s->oas &&
-               strcmp(s->oas, "auto")) {
-        for (int i = 0; i < ARRAY_SIZE(oas_bits); i++) {
-            if (atoi(s->oas) == oas_bits[i]) {
-                return i;
-            }
-        }
-    } else if (!strcmp(f->name, "IDR1.SSIDSIZE") && s->ssidsize &&
-               strcmp(s->ssidsize, "auto")) {
-        return atoi(s->ssidsize);
-    }
-    return sw == ON_OFF_AUTO_AUTO ? -1 : sw == ON_OFF_AUTO_ON;
+    return f->cap ? f->cap(s) : -1;
 }
 
-static const char *prop_name(const IdrField *f)
+bool smmuv3_accel_idr_check_props(SMMUv3State *s, Error **errp)
 {
-    if (!strcmp(f->name, "IDR3.RIL")) {
-        return "ril";
-    } else if (!strcmp(f->name, "IDR0.ATS")) {
-        return "ats";
-    } else if (!strcmp(f->name, "IDR5.OAS")) {
-        return "oas";
-    } else if (!strcmp(f->name, "IDR1.SSIDSIZE")) {
-        return "ssidsize";
-    }
-    return NULL;
-}
-
-bool smmuv3_accel_parse_props(SMMUv3State *s, Error **errp)
-{
-    uint64_t v;
-
-    if (s->oas && strcmp(s->oas, "auto")) {
-        bool ok = false;
-
-        if (!qemu_strtou64(s->oas, NULL, 10, &v)) {
-            for (int i = 0; i < ARRAY_SIZE(oas_bits); i++) {
-                ok |= v == oas_bits[i];
-            }
-        }
-        if (!ok) {
-            error_setg(errp, "oas=%s is not an SMMUv3 output address size; "
-                       "use auto, 32, 36, 40, 42, 44, 48 or 52", s->oas);
-            return false;
-        }
-        if (v > oas_bits[OAS_48]) {
-            error_setg(errp, "oas=%s is not offered: QEMU's own stage-1 "
-                       "walk (emulated devices, MSI doorbells) outputs 48 "
-                       "bits at most; use oas=48 or auto", s->oas);
-            return false;
-        }
-    }
-    if (s->ssidsize && strcmp(s->ssidsize, "auto") &&
-        (qemu_strtou64(s->ssidsize, NULL, 10, &v) || v > SSIDSIZE_MAX)) {
-        error_setg(errp, "ssidsize=%s is invalid; use auto or 0 to %d",
-                   s->ssidsize, SSIDSIZE_MAX);
+    if (s->oas == SMMUV3_ACCEL_OAS_52) {
+        error_setg(errp, "oas=52 is not offered: QEMU's own stage-1 walk "
+                   "(emulated devices, MSI doorbells) outputs 48 bits at "
+                   "most; use oas=48 or auto");
         return false;
     }
     if (!s->accel && (s->ril != ON_OFF_AUTO_AUTO ||
-                      s->ats != ON_OFF_AUTO_AUTO || s->oas || s->ssidsize ||
+                      s->ats != ON_OFF_AUTO_AUTO ||
+                      s->oas != SMMUV3_ACCEL_OAS_AUTO ||
+                      s->ssidsize != SMMUV3_ACCEL_SSID_SIZE_AUTO ||
                       !s->dt_msi_window)) {
         error_setg(errp, "ril, ats, oas, ssidsize and dt-msi-window apply "
                    "to accel=on only: add accel=on or remove them");
@@ -199,14 +176,15 @@ bool smmuv3_accel_parse_props(SMMUv3State *s, Error **errp)
  * Combine the offer @offer (QEMU's values, or the guest's current ones
  * when checking a new host) with the host registers and the properties.
  */
-static bool combine(SMMUv3State *s, const uint8_t *offer,
-                    const uint32_t host[6], uint32_t guest[6], Error **errp)
+static bool smmuv3_accel_idr_combine(SMMUv3State *s, const uint8_t *offer,
+                                     const uint32_t host[6], uint32_t guest[6],
+                                     Error **errp)
 {
     for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
-        const IdrField *f = &idr_fields[i];
-        uint32_t h = field_get(host, f);
+        const SMMUv3AccelIdrField *f = &idr_fields[i];
+        uint32_t h = smmuv3_accel_idr_get(host, f);
         uint32_t v = offer[i];
-        int cap = prop_cap(s, f);
+        int cap = smmuv3_accel_idr_prop_cap(s, f);
 
         switch (f->rule) {
         case RULE_QEMU:
@@ -237,42 +215,30 @@ static bool combine(SMMUv3State *s, const uint8_t *offer,
         }
         if (cap >= 0) {
             if (cap > v && cap <= offer[i]) {
+                g_autofree char *asked = object_property_print(OBJECT(s),
+                                                               f->prop, false,
+                                                               NULL);
+
                 error_setg(errp, "%s=%s cannot be honoured: the host SMMU "
                            "has %s=%u (QEMU would offer %u); use %s=auto or "
-                           "a smaller value", prop_name(f),
-                           f->len == 1 ? "on" :
-                           !strcmp(f->name, "IDR5.OAS") ? s->oas : s->ssidsize,
-                           f->name, h, v, prop_name(f));
+                           "a smaller value", f->prop, asked, f->name, h, v,
+                           f->prop);
                 return false;
             }
             v = MIN(v, (uint32_t)cap);
         }
-        if (!strcmp(f->name, "IDR0.TTF") && !v) {
-            error_setg(errp, "the host SMMU cannot walk AArch64 tables "
-                       "(%s=%u)", f->name, h);
+        if (f->required && !v) {
+            error_setg(errp, "the host SMMU %s (%s=%u)", f->required,
+                       f->name, h);
             return false;
         }
-        field_set(guest, f, v);
+        smmuv3_accel_idr_set(guest, f, v);
     }
     return true;
 }
 
-static void clear_unnested_features(uint32_t idr[6]);
-
-/*
- * Put the resolved fields into the registers QEMU's model initialised, and
- * clear what is never offered with accel=on.
- */
-void smmuv3_accel_idr_apply(const SMMUv3AccelIdr *idr, uint32_t regs[6])
-{
-    for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
-        field_set(regs, &idr_fields[i], field_get(idr->guest,
-                                                  &idr_fields[i]));
-    }
-    clear_unnested_features(regs);
-}
-
-static void clear_unnested_features(uint32_t idr[6])
+/* What accel=on never offers, whatever the host has */
+static void smmuv3_accel_idr_clear_unnested(uint32_t idr[6])
 {
     idr[0] = FIELD_DP32(idr[0], IDR0, S2P, 0);
     idr[0] = FIELD_DP32(idr[0], IDR0, S1P, 1);
@@ -290,7 +256,21 @@ static void clear_unnested_features(uint32_t idr[6])
     idr[3] = FIELD_DP32(idr[3], IDR3, FWB, 0);
 }
 
-static const char *const rule_names[] = {
+/*
+ * Put the resolved fields into the registers QEMU's model initialised, and
+ * clear what is never offered with accel=on.
+ */
+void smmuv3_accel_idr_apply(const SMMUv3AccelIdr *idr, uint32_t regs[6])
+{
+    for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
+        const SMMUv3AccelIdrField *f = &idr_fields[i];
+
+        smmuv3_accel_idr_set(regs, f, smmuv3_accel_idr_get(idr->guest, f));
+    }
+    smmuv3_accel_idr_clear_unnested(regs);
+}
+
+static const char *const idr_rule_names[] = {
     [RULE_QEMU] = "QEMU", [RULE_MIN] = "MIN", [RULE_AND] = "AND",
     [RULE_STRICTER] = "STRICTER", [RULE_LE] = "LE", [RULE_NOSTALL] = "NOSTALL",
 };
@@ -299,22 +279,24 @@ void smmuv3_accel_idr_visit(const SMMUv3AccelIdr *idr,
                             SMMUv3AccelIdrVisit *fn, void *opaque)
 {
     for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
-        const IdrField *f = &idr_fields[i];
+        const SMMUv3AccelIdrField *f = &idr_fields[i];
 
-        fn(opaque, f->name, rule_names[f->rule], field_get(idr->host, f),
-           f->qemu, field_get(idr->guest, f));
+        fn(opaque, f->name, idr_rule_names[f->rule],
+           smmuv3_accel_idr_get(idr->host, f), f->qemu,
+           smmuv3_accel_idr_get(idr->guest, f));
     }
 }
 
-static void trace_idrs(const SMMUv3AccelIdr *idr)
+static void smmuv3_accel_idr_trace(const SMMUv3AccelIdr *idr)
 {
     for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
-        const IdrField *f = &idr_fields[i];
+        const SMMUv3AccelIdrField *f = &idr_fields[i];
 
-        trace_smmuv3_accel_idr_field(f->name,
-                                     idr->resolved ? field_get(idr->host, f)
-                                                   : 0,
-                                     f->qemu, field_get(idr->guest, f),
+        uint32_t host = idr->resolved ? smmuv3_accel_idr_get(idr->host, f)
+                                      : 0;
+
+        trace_smmuv3_accel_idr_field(f->name, host, f->qemu,
+                                     smmuv3_accel_idr_get(idr->guest, f),
                                      idr->resolved);
     }
 }
@@ -323,17 +305,17 @@ void smmuv3_accel_idr_baseline(SMMUv3State *s, SMMUv3AccelIdr *idr)
 {
     memset(idr, 0, sizeof(*idr));
     for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
-        const IdrField *f = &idr_fields[i];
-        int cap = prop_cap(s, f);
+        const SMMUv3AccelIdrField *f = &idr_fields[i];
+        int cap = smmuv3_accel_idr_prop_cap(s, f);
 
         /*
          * An explicit property is taken as asked, and checked against the
          * host when a device arrives.
          */
-        field_set(idr->guest, f, cap >= 0 ? MIN(f->qemu, cap)
-                                          : baseline_value(f));
+        smmuv3_accel_idr_set(idr->guest, f,
+                                   cap >= 0 ? MIN(f->qemu, cap) : f->baseline);
     }
-    trace_idrs(idr);
+    smmuv3_accel_idr_trace(idr);
 }
 
 bool smmuv3_accel_idr_resolve(SMMUv3State *s, const uint32_t host_idr[6],
@@ -346,7 +328,7 @@ bool smmuv3_accel_idr_resolve(SMMUv3State *s, const uint32_t host_idr[6],
     for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
         offer[i] = idr_fields[i].qemu;
     }
-    if (!combine(s, offer, host_idr, guest, errp)) {
+    if (!smmuv3_accel_idr_combine(s, offer, host_idr, guest, errp)) {
         return false;
     }
     memcpy(idr->guest, guest, sizeof(guest));
@@ -354,7 +336,7 @@ bool smmuv3_accel_idr_resolve(SMMUv3State *s, const uint32_t host_idr[6],
     idr->host_iidr = host_iidr;
     idr->host_aidr = host_aidr;
     idr->resolved = true;
-    trace_idrs(idr);
+    smmuv3_accel_idr_trace(idr);
     return true;
 }
 
@@ -391,18 +373,19 @@ bool smmuv3_accel_idr_check_host(SMMUv3State *s, const SMMUv3AccelIdr *idr,
     /* The guest already saw the baseline: the host must honour it */
     memcpy(guest, idr->guest, sizeof(guest));
     for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
-        offer[i] = field_get(idr->guest, &idr_fields[i]);
+        offer[i] = smmuv3_accel_idr_get(idr->guest, &idr_fields[i]);
     }
-    if (!combine(s, offer, host_idr, guest, errp)) {
+    if (!smmuv3_accel_idr_combine(s, offer, host_idr, guest, errp)) {
         return false;
     }
     for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
-        const IdrField *f = &idr_fields[i];
+        const SMMUv3AccelIdrField *f = &idr_fields[i];
+        uint32_t told = smmuv3_accel_idr_get(idr->guest, f);
 
-        if (field_get(guest, f) != field_get(idr->guest, f)) {
+        if (smmuv3_accel_idr_get(guest, f) != told) {
             error_setg(errp, "the host SMMU cannot honour what the guest was "
                        "told: %s is %u, the host has %u", f->name,
-                       field_get(idr->guest, f), field_get(host_idr, f));
+                       told, smmuv3_accel_idr_get(host_idr, f));
             return false;
         }
     }

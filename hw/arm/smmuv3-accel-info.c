@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * arm-smmuv3,accel=on: query-smmuv3-accel, the state of every accelerated
+ * arm-smmuv3,accel=on: x-query-smmuv3-accel, the state of every accelerated
  * SMMUv3 (ID registers field by field, host objects, devices, counters).
  */
 
@@ -10,17 +10,18 @@
 #include "qapi/qapi-commands-smmuv3-accel.h"
 #include "qom/object.h"
 #include "hw/pci/pci_bus.h"
-#include "smmuv3-accel.h"
+#include "smmuv3-accel-internal.h"
 
-typedef struct FieldsTail {
+typedef struct SMMUv3AccelInfoFields {
     bool host_known;
     Smmuv3AccelIdrFieldList **tail;
-} FieldsTail;
+} SMMUv3AccelInfoFields;
 
-static void add_field(void *opaque, const char *name, const char *rule,
-                      uint32_t host, uint32_t qemu, uint32_t guest)
+static void smmuv3_accel_info_add_field(void *opaque, const char *name,
+                                        const char *rule, uint32_t host,
+                                        uint32_t qemu, uint32_t guest)
 {
-    FieldsTail *t = opaque;
+    SMMUv3AccelInfoFields *t = opaque;
     Smmuv3AccelIdrField *f = g_new0(Smmuv3AccelIdrField, 1);
 
     f->name = g_strdup(name);
@@ -32,7 +33,7 @@ static void add_field(void *opaque, const char *name, const char *rule,
     QAPI_LIST_APPEND(t->tail, f);
 }
 
-static Smmuv3AccelDevice *device_info(SMMUv3AccelDevice *dev)
+static Smmuv3AccelDevice *smmuv3_accel_info_device(SMMUv3AccelDevice *dev)
 {
     Smmuv3AccelDevice *d = g_new0(Smmuv3AccelDevice, 1);
     PCIDevice *pdev = dev->bus->devices[dev->devfn];
@@ -52,7 +53,7 @@ static Smmuv3AccelDevice *device_info(SMMUv3AccelDevice *dev)
     return d;
 }
 
-static int collect(Object *obj, void *opaque)
+static int smmuv3_accel_info_collect(Object *obj, void *opaque)
 {
     Smmuv3AccelInfoList ***list = opaque;
     SMMUv3State *s = (SMMUv3State *)object_dynamic_cast(obj, TYPE_ARM_SMMUV3);
@@ -61,7 +62,7 @@ static int collect(Object *obj, void *opaque)
     SMMUv3AccelDevice *dev;
     uint32List **host, **guest;
     Smmuv3AccelDeviceList **devs;
-    FieldsTail fields;
+    SMMUv3AccelInfoFields fields;
 
     if (!a) {
         return 0;
@@ -77,14 +78,14 @@ static int collect(Object *obj, void *opaque)
     }
     fields.host_known = info->host_known;
     fields.tail = &info->fields;
-    smmuv3_accel_idr_visit(&a->idr, add_field, &fields);
+    smmuv3_accel_idr_visit(&a->idr, smmuv3_accel_info_add_field, &fields);
     info->viommu = a->viommu_id;
     info->s2_hwpt = a->s2_hwpt_id;
     info->has_veventq = a->veventq_id != 0;
     info->veventq = a->veventq_id;
     devs = &info->devices;
     QLIST_FOREACH(dev, &a->devices, next) {
-        QAPI_LIST_APPEND(devs, device_info(dev));
+        QAPI_LIST_APPEND(devs, smmuv3_accel_info_device(dev));
     }
     info->batches = a->n_batches;
     info->commands_forwarded = a->n_cmds_forwarded;
@@ -96,10 +97,11 @@ static int collect(Object *obj, void *opaque)
     return 0;
 }
 
-Smmuv3AccelInfoList *qmp_query_smmuv3_accel(Error **errp)
+Smmuv3AccelInfoList *qmp_x_query_smmuv3_accel(Error **errp)
 {
     Smmuv3AccelInfoList *list = NULL, **tail = &list;
 
-    object_child_foreach_recursive(object_get_root(), collect, &tail);
+    object_child_foreach_recursive(object_get_root(),
+                                   smmuv3_accel_info_collect, &tail);
     return list;
 }

@@ -12,7 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "system/dma.h"
-#include "smmuv3-accel.h"
+#include "smmuv3-accel-internal.h"
 #include "trace.h"
 
 /* IRQ_CFG0 and CMD_SYNC word 1: the MSI address, bits [51:2] */

@@ -16,33 +16,21 @@
 #include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "system/iommufd-nesting.h"
-#include "smmuv3-accel.h"
+#include "smmuv3-accel-internal.h"
 #include "trace.h"
 
-/* The first two 64-bit words of an STE, the ones a nested HWPT takes */
-#define STE0_V              BIT_ULL(0)
-#define STE0_CONFIG_SHIFT   1
-#define STE0_CONFIG_LEN     3
-#define STE0_S1FMT_SHIFT    4
-#define STE0_S1FMT_LEN      2
-#define STE0_CTXPTR_MASK    MAKE_64BIT_MASK(6, 46)
-#define STE0_S1CDMAX_SHIFT  59
-#define STE0_S1CDMAX_LEN    5
-#define STE1_S1DSS_SHIFT    0
-#define STE1_S1DSS_LEN      2
-#define STE1_S1STALLD_SHIFT 27
-#define STE1_EATS_SHIFT     28
-#define STE1_EATS_LEN       2
-#define STE1_STRW_SHIFT     30
-#define STE1_STRW_LEN       2
-
-/* What the host kernel accepts in a vSTE (anything else is EIO) */
+/*
+ * What the host kernel accepts in the two words of a vSTE (anything else
+ * is EIO); its S1STALLD bit, set by QEMU.
+ */
 #define STE0_HOST_MASK      0xf80fffffffffffffULL
 #define STE1_HOST_MASK      0x380000ffULL
-
-#define CFG_ABORT       0
-#define CFG_BYPASS      4
-#define CFG_S1          5
+#define STE1_S1STALLD_SHIFT 27
+/*
+ * S1ContextPtr, STE bits [51:6] (upstream's STE_CTXPTR() stops at bit 47,
+ * which would let an out-of-range pointer through the OAS check).
+ */
+#define STE0_CTXPTR_MASK    MAKE_64BIT_MASK(6, 46)
 
 #define S1FMT_LINEAR        0
 #define S1FMT_RESERVED      3
@@ -50,15 +38,15 @@
 #define EATS_TRANSLATE      1
 
 typedef enum {
-    TARGET_ABORT,
-    TARGET_BYPASS,
-    TARGET_INVALID,     /* V=0: the host raises C_BAD_STE on DMA */
-    TARGET_S1,
-} SteTarget;
+    ACCEL_STE_ABORT,
+    ACCEL_STE_BYPASS,
+    ACCEL_STE_INVALID,      /* V=0: the host raises C_BAD_STE on DMA */
+    ACCEL_STE_S1,
+} SMMUv3AccelSteTarget;
 
-static const char *const target_names[] = {
-    [TARGET_ABORT] = "abort", [TARGET_BYPASS] = "bypass",
-    [TARGET_INVALID] = "invalid", [TARGET_S1] = "stage-1",
+static const char *const ste_target_names[] = {
+    [ACCEL_STE_ABORT] = "abort", [ACCEL_STE_BYPASS] = "bypass",
+    [ACCEL_STE_INVALID] = "invalid", [ACCEL_STE_S1] = "stage-1",
 };
 
 /*
@@ -66,32 +54,30 @@ static const char *const target_names[] = {
  * guest was given.  Returns the target, or -1 with *@why set when the STE
  * is ILLEGAL (C_BAD_STE).
  */
-static int ste_classify(SMMUv3State *s, const uint64_t ste[2],
-                        const char **why)
+static int smmuv3_accel_ste_classify(SMMUv3State *s, const STE *ste,
+                                     uint64_t word0, const char **why)
 {
-    uint32_t idr0 = s->idr[0], idr1 = s->idr[1], idr5 = s->idr[5];
-    unsigned config = extract64(ste[0], STE0_CONFIG_SHIFT, STE0_CONFIG_LEN);
-    unsigned s1fmt = extract64(ste[0], STE0_S1FMT_SHIFT, STE0_S1FMT_LEN);
-    unsigned cdmax = extract64(ste[0], STE0_S1CDMAX_SHIFT, STE0_S1CDMAX_LEN);
-    unsigned s1dss = extract64(ste[1], STE1_S1DSS_SHIFT, STE1_S1DSS_LEN);
-    unsigned eats = extract64(ste[1], STE1_EATS_SHIFT, STE1_EATS_LEN);
-    unsigned strw = extract64(ste[1], STE1_STRW_SHIFT, STE1_STRW_LEN);
-    static const int oas_bits[] = { 32, 36, 40, 42, 44, 48, 52, 52 };
-    int oas = oas_bits[FIELD_EX32(idr5, IDR5, OAS)];
+    uint32_t idr0 = s->idr[0], idr1 = s->idr[1];
+    unsigned config = STE_CONFIG(ste);
+    unsigned s1fmt = STE_S1FMT(ste);
+    unsigned cdmax = STE_S1CDMAX(ste);
+    unsigned s1dss = STE_S1DSS(ste);
+    unsigned eats = STE_EATS(ste);
+    int oas = oas2bits(FIELD_EX32(s->idr[5], IDR5, OAS));
 
     switch (config) {
-    case CFG_ABORT:
-        return TARGET_ABORT;
-    case CFG_BYPASS:
-        return TARGET_BYPASS;
-    case CFG_S1:
+    case SMMUV3_ACCEL_STE_CFG_ABORT:
+        return ACCEL_STE_ABORT;
+    case SMMUV3_ACCEL_STE_CFG_BYPASS:
+        return ACCEL_STE_BYPASS;
+    case SMMUV3_ACCEL_STE_CFG_S1:
         break;
     default:
         /* Stage 2 is never offered with accel=on; 1 to 3 are reserved */
         *why = "Config not abort, bypass or stage-1";
         return -1;
     }
-    if (strw) {
+    if (STE_STRW(ste)) {
         *why = "StreamWorld other than NS-EL1";
         return -1;
     }
@@ -113,7 +99,7 @@ static int ste_classify(SMMUv3State *s, const uint64_t ste[2],
             return -1;
         }
     }
-    if (ste[0] & STE0_CTXPTR_MASK & ~MAKE_64BIT_MASK(0, oas)) {
+    if (word0 & STE0_CTXPTR_MASK & ~MAKE_64BIT_MASK(0, oas)) {
         *why = "S1ContextPtr beyond the output address size";
         return -1;
     }
@@ -121,10 +107,10 @@ static int ste_classify(SMMUv3State *s, const uint64_t ste[2],
         *why = "EATS without ATS, or split-stage/reserved EATS";
         return -1;
     }
-    return TARGET_S1;
+    return ACCEL_STE_S1;
 }
 
-static bool ensure_viommu_ready(SMMUv3Accel *a)
+static bool smmuv3_accel_ste_viommu_ready(SMMUv3Accel *a)
 {
     return a->viommu_id && a->abort_hwpt_id && a->bypass_hwpt_id;
 }
@@ -134,8 +120,8 @@ static bool ensure_viommu_ready(SMMUv3Accel *a)
  * (@report), never on a register write or a plug, which no transaction
  * or command of the guest caused.
  */
-static void record_bad_ste(SMMUv3Accel *a, uint32_t sid, const char *why,
-                           bool report)
+static void smmuv3_accel_ste_bad(SMMUv3Accel *a, uint32_t sid,
+                                 const char *why, bool report)
 {
     SMMUEventInfo info = { .type = SMMU_EVT_C_BAD_STE, .sid = sid };
 
@@ -148,40 +134,16 @@ static void record_bad_ste(SMMUv3Accel *a, uint32_t sid, const char *why,
     }
 }
 
-static bool attach(SMMUv3AccelDevice *dev, uint32_t hwpt_id, Error **errp)
-{
-    if (dev->hwpt_id == hwpt_id) {
-        return true;
-    }
-    trace_smmuv3_accel_attach(smmuv3_accel_device_sid(dev), dev->hwpt_id,
-                              hwpt_id);
-    if (!host_iommu_device_iommufd_attach_hwpt(dev->idev, hwpt_id, errp)) {
-        return false;
-    }
-    dev->hwpt_id = hwpt_id;
-    smmuv3_accel_group_moved(dev, hwpt_id);
-    return true;
-}
-
-/* Drop the device's own stage-1 HWPT once it is no longer attached */
-static void release_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
-{
-    if (dev->s1_hwpt_id && dev->s1_hwpt_id != dev->hwpt_id) {
-        iommufd_backend_free_id(a->be, dev->s1_hwpt_id);
-        dev->s1_hwpt_id = 0;
-    }
-}
-
 /* Attach to the shared abort HWPT after a failure; last resort, logged */
-static void fall_back_to_abort(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
+static void smmuv3_accel_ste_fall_back(SMMUv3Accel *a, SMMUv3AccelDevice *dev)
 {
     Error *err = NULL;
 
-    if (!attach(dev, a->abort_hwpt_id, &err)) {
+    if (!smmuv3_accel_device_attach(dev, a->abort_hwpt_id, &err)) {
         /* A guest can repeat what led here: said once */
         warn_report_err_once(err);
     }
-    release_s1(a, dev);
+    smmuv3_accel_device_release_s1(dev);
 }
 
 /*
@@ -196,13 +158,14 @@ static uint64_t smmuv3_accel_ste_stalld(SMMUv3Accel *a, uint64_t ste1)
     return deposit64(ste1, STE1_S1STALLD_SHIFT, 1, host_stalls);
 }
 
-static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
-                       const uint64_t guest[2], bool report)
+static void smmuv3_accel_ste_install_s1(SMMUv3Accel *a,
+                                        SMMUv3AccelDevice *dev, uint32_t sid,
+                                        const uint64_t guest[2], bool report)
 {
     uint64_t ste[2] = {
         guest[0] & STE0_HOST_MASK,
-        guest[0] & STE0_V ? smmuv3_accel_ste_stalld(a, guest[1] &
-                                                    STE1_HOST_MASK) : 0,
+        guest[0] & SMMUV3_ACCEL_STE0_V ?
+            smmuv3_accel_ste_stalld(a, guest[1] & STE1_HOST_MASK) : 0,
     };
     uint32_t old = dev->s1_hwpt_id, hwpt;
     g_autoptr(Error) err = NULL;
@@ -216,20 +179,20 @@ static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
          */
         return;
     }
-    if (!smmuv3_accel_ensure_vdevice(a, dev, sid, &err) ||
+    if (!smmuv3_accel_device_ensure_vdevice(dev, sid, &err) ||
         !iommufd_backend_alloc_nested_hwpt_smmuv3(a->be, dev->idev->devid,
                                                   a->viommu_id, ste, &hwpt,
                                                   &err)) {
         a->n_host_errors++;
-        record_bad_ste(a, sid, error_get_pretty(err), report);
-        fall_back_to_abort(a, dev);
+        smmuv3_accel_ste_bad(a, sid, error_get_pretty(err), report);
+        smmuv3_accel_ste_fall_back(a, dev);
         return;
     }
-    if (!attach(dev, hwpt, &err)) {
+    if (!smmuv3_accel_device_attach(dev, hwpt, &err)) {
         a->n_host_errors++;
-        record_bad_ste(a, sid, error_get_pretty(err), report);
+        smmuv3_accel_ste_bad(a, sid, error_get_pretty(err), report);
         iommufd_backend_free_id(a->be, hwpt);
-        fall_back_to_abort(a, dev);
+        smmuv3_accel_ste_fall_back(a, dev);
         return;
     }
     /* Replace, then free the old one: the device never sees a gap */
@@ -240,29 +203,32 @@ static void install_s1(SMMUv3Accel *a, SMMUv3AccelDevice *dev, uint32_t sid,
     }
 }
 
-static void install_shared(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
-                           uint32_t sid, SteTarget target, bool report)
+static void smmuv3_accel_ste_install_shared(SMMUv3Accel *a,
+                                            SMMUv3AccelDevice *dev,
+                                            uint32_t sid,
+                                            SMMUv3AccelSteTarget target,
+                                            bool report)
 {
-    uint32_t hwpt = target == TARGET_BYPASS ? a->bypass_hwpt_id :
+    uint32_t hwpt = target == ACCEL_STE_BYPASS ? a->bypass_hwpt_id :
                     a->abort_hwpt_id;
     g_autoptr(Error) err = NULL;
 
-    if (!attach(dev, hwpt, &err)) {
+    if (!smmuv3_accel_device_attach(dev, hwpt, &err)) {
         a->n_host_errors++;
         warn_report_once("arm-smmuv3 accel: the host refused the %s HWPT "
-                         "of a device: %s", target_names[target],
+                         "of a device: %s", ste_target_names[target],
                          error_get_pretty(err));
-        record_bad_ste(a, sid, error_get_pretty(err),
+        smmuv3_accel_ste_bad(a, sid, error_get_pretty(err),
                        report && smmu_enabled(a->smmu));
-        fall_back_to_abort(a, dev);
+        smmuv3_accel_ste_fall_back(a, dev);
         return;
     }
     memset(dev->ste, 0, sizeof(dev->ste));
-    release_s1(a, dev);
+    smmuv3_accel_device_release_s1(dev);
 }
 
-void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
-                          bool report)
+void smmuv3_accel_ste_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
+                              bool report)
 {
     SMMUv3State *s = a->smmu;
     uint32_t sid = smmuv3_accel_device_sid(dev);
@@ -273,15 +239,15 @@ void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
     STE ste;
     int target;
 
-    if (!ensure_viommu_ready(a)) {
+    if (!smmuv3_accel_ste_viommu_ready(a)) {
         return;
     }
     if (!smmu_enabled(s)) {
         /* SMMU disabled: GBPA decides for every stream */
-        target = FIELD_EX32(s->gbpa, GBPA, ABORT) ? TARGET_ABORT
-                                                   : TARGET_BYPASS;
-        trace_smmuv3_accel_install(sid, "disabled", target_names[target]);
-        install_shared(a, dev, sid, target, report);
+        target = FIELD_EX32(s->gbpa, GBPA, ABORT) ? ACCEL_STE_ABORT
+                                                  : ACCEL_STE_BYPASS;
+        trace_smmuv3_accel_install(sid, "disabled", ste_target_names[target]);
+        smmuv3_accel_ste_install_shared(a, dev, sid, target, report);
         return;
     }
     if (smmu_find_ste(s, sid, &ste, &event)) {
@@ -290,46 +256,46 @@ void smmuv3_accel_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
             smmuv3_record_event(s, &event);
         }
         trace_smmuv3_accel_install(sid, "unreadable", "abort");
-        install_shared(a, dev, sid, TARGET_ABORT, report);
+        smmuv3_accel_ste_install_shared(a, dev, sid, ACCEL_STE_ABORT, report);
         return;
     }
     words[0] = ste.word[0] | (uint64_t)ste.word[1] << 32;
     words[1] = ste.word[2] | (uint64_t)ste.word[3] << 32;
 
-    if (!(words[0] & STE0_V)) {
-        target = TARGET_INVALID;
+    if (!STE_VALID(&ste)) {
+        target = ACCEL_STE_INVALID;
     } else {
-        target = ste_classify(s, words, &why);
+        target = smmuv3_accel_ste_classify(s, &ste, words[0], &why);
         if (target < 0) {
-            record_bad_ste(a, sid, why, report);
-            target = TARGET_INVALID;
+            smmuv3_accel_ste_bad(a, sid, why, report);
+            target = ACCEL_STE_INVALID;
         }
     }
-    trace_smmuv3_accel_install(sid, "enabled", target_names[target]);
+    trace_smmuv3_accel_install(sid, "enabled", ste_target_names[target]);
 
     switch (target) {
-    case TARGET_S1:
-        install_s1(a, dev, sid, words, report);
+    case ACCEL_STE_S1:
+        smmuv3_accel_ste_install_s1(a, dev, sid, words, report);
         break;
-    case TARGET_INVALID: {
+    case ACCEL_STE_INVALID: {
         /* V=0 lets the host report C_BAD_STE for DMA on this stream */
         static const uint64_t invalid[2];
 
-        install_s1(a, dev, sid, invalid, report);
+        smmuv3_accel_ste_install_s1(a, dev, sid, invalid, report);
         break;
     }
     default:
-        install_shared(a, dev, sid, target, report);
+        smmuv3_accel_ste_install_shared(a, dev, sid, target, report);
         break;
     }
 }
 
-void smmuv3_accel_install_all(SMMUv3Accel *a)
+void smmuv3_accel_ste_install_all(SMMUv3Accel *a)
 {
     SMMUv3AccelDevice *dev;
 
     QLIST_FOREACH(dev, &a->devices, next) {
-        smmuv3_accel_install(a, dev, false);
+        smmuv3_accel_ste_install(a, dev, false);
     }
 }
 
@@ -346,7 +312,7 @@ void smmuv3_accel_install_ste_range(SMMUv3State *s, uint32_t first,
         uint32_t sid = smmuv3_accel_device_sid(dev);
 
         if (sid >= first && sid <= last) {
-            smmuv3_accel_install(a, dev, true);
+            smmuv3_accel_ste_install(a, dev, true);
         }
     }
 }
@@ -354,7 +320,7 @@ void smmuv3_accel_install_ste_range(SMMUv3State *s, uint32_t first,
 void smmuv3_accel_config_changed(SMMUv3State *s)
 {
     if (s->accel_state) {
-        smmuv3_accel_install_all(s->accel_state);
+        smmuv3_accel_ste_install_all(s->accel_state);
         smmuv3_accel_evtq_update(s->accel_state);
     }
 }

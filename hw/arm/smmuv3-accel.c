@@ -13,7 +13,6 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
-#include "qemu/cutils.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/qdev-core.h"
@@ -23,111 +22,17 @@
 #include "system/iommufd-nesting.h"
 #include "system/runstate.h"
 #include "system/system.h"
-#include "smmuv3-accel.h"
+#include "smmuv3-accel-internal.h"
 #include "trace.h"
-
-static SMMUv3AccelDevice *find_device(SMMUv3Accel *a, PCIBus *bus, int devfn)
-{
-    SMMUv3AccelDevice *dev;
-
-    QLIST_FOREACH(dev, &a->devices, next) {
-        if (dev->bus == bus && dev->devfn == devfn) {
-            return dev;
-        }
-    }
-    return NULL;
-}
-
-uint32_t smmuv3_accel_device_sid(SMMUv3AccelDevice *dev)
-{
-    /* The guest may renumber buses: always the current requester ID */
-    return PCI_BUILD_BDF(pci_bus_num(dev->bus), dev->devfn);
-}
-
-/*
- * The host iommu group of an assigned device, from its sysfs directory;
- * -1 when QEMU was given an fd and cannot tell.
- */
-static int host_iommu_group(PCIBus *bus, int devfn)
-{
-    PCIDevice *pdev = bus->devices[devfn];
-    g_autofree char *sysfs = NULL, *link = NULL, *target = NULL;
-    g_autofree char *base = NULL;
-    int group;
-
-    sysfs = object_property_get_str(OBJECT(pdev), "sysfsdev", NULL);
-    if (!sysfs) {
-        return -1;
-    }
-    link = g_build_filename(sysfs, "iommu_group", NULL);
-    target = g_file_read_link(link, NULL);
-    if (!target) {
-        return -1;
-    }
-    base = g_path_get_basename(target);
-    return qemu_strtoi(base, NULL, 10, &group) ? -1 : group;
-}
-
-/*
- * The host attaches a whole iommu group at once: attaching one device
- * moved its group mates too.  Their own stage-1 HWPTs, if any, are no
- * longer in use.
- */
-void smmuv3_accel_group_moved(SMMUv3AccelDevice *dev, uint32_t hwpt_id)
-{
-    SMMUv3AccelDevice *m;
-
-    if (dev->host_group < 0) {
-        return;
-    }
-    QLIST_FOREACH(m, &dev->accel->devices, next) {
-        if (m == dev || m->host_group != dev->host_group) {
-            continue;
-        }
-        trace_smmuv3_accel_group_moved(m->devfn, m->host_group, hwpt_id);
-        m->hwpt_id = hwpt_id;
-        if (m->s1_hwpt_id && m->s1_hwpt_id != hwpt_id) {
-            iommufd_backend_free_id(dev->accel->be, m->s1_hwpt_id);
-            m->s1_hwpt_id = 0;
-        }
-    }
-}
-
-/*
- * Devices of one host group can only share a translation.  The guest
- * gives one translation to a multi-function device without ACS (it groups
- * the functions like the host), so that is how they must be presented.
- */
-static bool check_group(SMMUv3Accel *a, PCIBus *bus, int devfn, int group,
-                        Error **errp)
-{
-    SMMUv3AccelDevice *m;
-
-    if (group < 0) {
-        return true;
-    }
-    QLIST_FOREACH(m, &a->devices, next) {
-        if (m->host_group == group &&
-            (m->bus != bus || PCI_SLOT(m->devfn) != PCI_SLOT(devfn))) {
-            error_setg(errp, "the device shares host iommu group %d with "
-                       "the device in slot %d of bus %s: the host gives a "
-                       "group one translation, so present them as functions "
-                       "of one slot (addr=S.0, addr=S.1, multifunction=on) "
-                       "or assign them to different VMs", group,
-                       PCI_SLOT(m->devfn), m->bus->qbus.name);
-            return false;
-        }
-    }
-    return true;
-}
 
 /*
  * Identical registers do not make the same SMMU: ask the kernel, which
  * refuses a vDEVICE of a device on another SMMU than the vIOMMU.  The probe
  * uses an ID no StreamID can have, and goes at once.
  */
-static bool check_same_host_smmu(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
-                                 Error **errp)
+static bool smmuv3_accel_check_same_host_smmu(SMMUv3Accel *a,
+                                              HostIOMMUDeviceIOMMUFD *idev,
+                                              Error **errp)
 {
     uint32_t probe;
     Error *err = NULL;
@@ -168,12 +73,12 @@ static bool smmuv3_accel_vfio_will_nest(PCIBus *bus, int devfn)
     return !subsys || strcmp(subsys, "/sys/bus/mdev");
 }
 
-static AddressSpace *accel_get_address_space(PCIBus *bus, void *opaque,
-                                             int devfn)
+static AddressSpace *smmuv3_accel_get_address_space(PCIBus *bus,
+                                                    void *opaque, int devfn)
 {
     SMMUv3Accel *a = ARM_SMMUV3(opaque)->accel_state;
 
-    if (find_device(a, bus, devfn) ||
+    if (smmuv3_accel_device_find(a, bus, devfn) ||
         smmuv3_accel_vfio_will_nest(bus, devfn)) {
         /* VFIO maps guest RAM: that is the host's stage 2 */
         return &address_space_memory;
@@ -188,11 +93,12 @@ static AddressSpace *accel_get_address_space(PCIBus *bus, void *opaque,
  * address: QEMU walks the guest's stage 1 for those, as for an emulated
  * device.
  */
-static AddressSpace *accel_get_msi_address_space(PCIBus *bus, void *opaque,
-                                                 int devfn)
+static AddressSpace *smmuv3_accel_get_msi_address_space(PCIBus *bus,
+                                                        void *opaque,
+                                                        int devfn)
 {
     SMMUv3Accel *a = ARM_SMMUV3(opaque)->accel_state;
-    SMMUv3AccelDevice *dev = find_device(a, bus, devfn);
+    SMMUv3AccelDevice *dev = smmuv3_accel_device_find(a, bus, devfn);
     AddressSpace *as;
 
     if (!dev) {
@@ -205,34 +111,28 @@ static AddressSpace *accel_get_msi_address_space(PCIBus *bus, void *opaque,
     return as;
 }
 
-static void free_id(SMMUv3Accel *a, uint32_t *id)
-{
-    if (*id) {
-        iommufd_backend_free_id(a->be, *id);
-        *id = 0;
-    }
-}
-
-static void free_host_objects(SMMUv3Accel *a)
+static void smmuv3_accel_free_host_objects(SMMUv3Accel *a)
 {
     trace_smmuv3_accel_host_objects_free(a->viommu_id);
-    smmuv3_accel_evtq_release(a);
-    free_id(a, &a->abort_hwpt_id);
-    free_id(a, &a->bypass_hwpt_id);
-    free_id(a, &a->viommu_id);
+    smmuv3_accel_evtq_free(a);
+    smmuv3_accel_free_id(a, &a->abort_hwpt_id);
+    smmuv3_accel_free_id(a, &a->bypass_hwpt_id);
+    smmuv3_accel_free_id(a, &a->viommu_id);
     if (a->s2_owned) {
-        free_id(a, &a->s2_hwpt_id);
+        smmuv3_accel_free_id(a, &a->s2_hwpt_id);
     }
     a->s2_hwpt_id = 0;
     a->s2_owned = false;
     a->be = NULL;
 }
 
-static bool alloc_shared_hwpt(SMMUv3Accel *a, uint32_t dev_id,
-                              unsigned config, uint32_t *out, Error **errp)
+/* A nested HWPT of an STE with V=1 and @config (abort or bypass) alone */
+static bool smmuv3_accel_alloc_shared_hwpt(SMMUv3Accel *a, uint32_t dev_id,
+                                           unsigned config, uint32_t *out,
+                                           Error **errp)
 {
-    /* V=1 and Config: abort (0b000) or bypass (0b100) */
-    const uint64_t ste[2] = { 1 | (config << 1), 0 };
+    const uint64_t ste[2] = { SMMUV3_ACCEL_STE0_V |
+                              config << SMMUV3_ACCEL_STE0_CONFIG_SHIFT, 0 };
 
     return iommufd_backend_alloc_nested_hwpt_smmuv3(a->be, dev_id,
                                                     a->viommu_id, ste, out,
@@ -240,9 +140,10 @@ static bool alloc_shared_hwpt(SMMUv3Accel *a, uint32_t dev_id,
 }
 
 /* The first device brings the vIOMMU; try and fail tells what the host can */
-static bool alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
-                               const struct iommu_hw_info_arm_smmuv3 *info,
-                               Error **errp)
+static bool
+smmuv3_accel_alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
+                                const struct iommu_hw_info_arm_smmuv3 *info,
+                                Error **errp)
 {
     g_autofree char *why = NULL;
 
@@ -263,8 +164,12 @@ static bool alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
     if (!iommufd_backend_alloc_viommu(a->be, idev->devid,
                                       IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
                                       a->s2_hwpt_id, &a->viommu_id, errp) ||
-        !alloc_shared_hwpt(a, idev->devid, 0, &a->abort_hwpt_id, errp) ||
-        !alloc_shared_hwpt(a, idev->devid, 4, &a->bypass_hwpt_id, errp)) {
+        !smmuv3_accel_alloc_shared_hwpt(a, idev->devid,
+                                        SMMUV3_ACCEL_STE_CFG_ABORT,
+                                        &a->abort_hwpt_id, errp) ||
+        !smmuv3_accel_alloc_shared_hwpt(a, idev->devid,
+                                        SMMUV3_ACCEL_STE_CFG_BYPASS,
+                                        &a->bypass_hwpt_id, errp)) {
         goto fail;
     }
     trace_smmuv3_accel_host_objects(a->s2_hwpt_id, a->s2_owned, a->viommu_id,
@@ -278,82 +183,31 @@ fail:
         error_prepend(errp, "the host SMMU cannot be a nesting parent: %s; ",
                       why);
     }
-    free_host_objects(a);
+    smmuv3_accel_free_host_objects(a);
     return false;
 }
 
-bool smmuv3_accel_ensure_vdevice(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
-                                 uint32_t sid, Error **errp)
-{
-    Error *local_err = NULL;
-
-    if (dev->vdevice_id && dev->vsid == sid) {
-        return true;
-    }
-    if (dev->vdevice_id) {
-        /*
-         * The guest renumbered the bus: the vSID follows it.  The device
-         * leaves its stage-1 HWPT first, which holds the vDEVICE; if it
-         * cannot, both stay and the new STE is refused.
-         */
-        if (!host_iommu_device_iommufd_attach_hwpt(dev->idev,
-                                                   a->abort_hwpt_id,
-                                                   &local_err)) {
-            error_propagate_prepend(errp, local_err, "moving to vSID 0x%x: ",
-                                    sid);
-            return false;
-        }
-        dev->hwpt_id = a->abort_hwpt_id;
-        smmuv3_accel_group_moved(dev, a->abort_hwpt_id);
-        free_id(a, &dev->s1_hwpt_id);
-        free_id(a, &dev->vdevice_id);
-    }
-    if (!iommufd_backend_alloc_vdevice(a->be, a->viommu_id,
-                                       dev->idev->devid, sid,
-                                       &dev->vdevice_id, errp)) {
-        return false;
-    }
-    dev->vsid = sid;
-    return true;
-}
-
-static void device_release(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
-                           bool reinstall_group)
+/*
+ * A device leaves; its host group mates that stay get their own
+ * translation back (@reinstall_group).
+ */
+static void smmuv3_accel_device_leave(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
+                                      bool reinstall_group)
 {
     SMMUv3AccelDevice *m;
     int group = dev->host_group;
-    Error *err = NULL;
 
-    /* Back to VFIO's own HWPT (with its group), so that ours can go */
-    if (dev->hwpt_id &&
-        !host_iommu_device_iommufd_attach_hwpt(dev->idev, dev->vfio_hwpt_id,
-                                               &err)) {
-        /* Its stage-1 HWPT stays attached: freed with the iommufd */
-        warn_report_err_once(err);
-    } else if (dev->hwpt_id) {
-        smmuv3_accel_group_moved(dev, dev->vfio_hwpt_id);
-    }
-    dev->hwpt_id = 0;
-    free_id(a, &dev->s1_hwpt_id);
-    free_id(a, &dev->vdevice_id);
-    if (dev->sdev) {
-        /* The slot may get an emulated device, whose DMA faults are real */
-        dev->sdev->lookup_only = false;
-    }
-    QLIST_REMOVE(dev, next);
-    trace_smmuv3_accel_device_del(dev->devfn);
-    g_free(dev);
-
-    /* The group mates that stay get their own translation back */
+    smmuv3_accel_device_release(dev);
     QLIST_FOREACH(m, &a->devices, next) {
         if (reinstall_group && group >= 0 && m->host_group == group) {
-            smmuv3_accel_install(a, m, false);
+            smmuv3_accel_ste_install(a, m, false);
         }
     }
 }
 
-static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
-                                   HostIOMMUDevice *hiod, Error **errp)
+static bool smmuv3_accel_set_iommu_device(PCIBus *bus, void *opaque,
+                                          int devfn, HostIOMMUDevice *hiod,
+                                          Error **errp)
 {
     SMMUv3State *s = ARM_SMMUV3(opaque);
     SMMUv3Accel *a = s->accel_state;
@@ -381,8 +235,8 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
                    "use the same iommufd object");
         return false;
     }
-    group = host_iommu_group(bus, devfn);
-    if (!check_group(a, bus, devfn, group, errp)) {
+    group = smmuv3_accel_device_host_group(bus, devfn);
+    if (!smmuv3_accel_device_check_group(a, bus, devfn, group, errp)) {
         return false;
     }
     info = &hiod->caps.vendor_caps.smmuv3;
@@ -405,10 +259,10 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
         idr.resolved = true;
     }
     if (!a->viommu_id) {
-        if (!alloc_host_objects(a, idev, info, errp)) {
+        if (!smmuv3_accel_alloc_host_objects(a, idev, info, errp)) {
             return false;
         }
-    } else if (!check_same_host_smmu(a, idev, errp)) {
+    } else if (!smmuv3_accel_check_same_host_smmu(a, idev, errp)) {
         return false;
     } else if (!a->s2_owned && idev->hwpt_id != a->s2_hwpt_id) {
         /* VFIO would free the vIOMMU's parent under it */
@@ -436,51 +290,53 @@ static bool accel_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
      * iommu group must be able to join as VFIO attaches them.
      */
     if (phase_check(PHASE_MACHINE_READY)) {
-        smmuv3_accel_install(a, dev, false);
+        smmuv3_accel_ste_install(a, dev, false);
     }
     return true;
 }
 
-static void accel_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
+static void smmuv3_accel_unset_iommu_device(PCIBus *bus, void *opaque,
+                                            int devfn)
 {
     SMMUv3State *s = ARM_SMMUV3(opaque);
     SMMUv3Accel *a = s->accel_state;
-    SMMUv3AccelDevice *dev = find_device(a, bus, devfn);
+    SMMUv3AccelDevice *dev = smmuv3_accel_device_find(a, bus, devfn);
 
     if (!dev) {
         return;
     }
-    device_release(a, dev, true);
+    smmuv3_accel_device_leave(a, dev, true);
     if (QLIST_EMPTY(&a->devices)) {
         /* The vIOMMU goes with the last device, comes back with the next */
-        free_host_objects(a);
+        smmuv3_accel_free_host_objects(a);
     }
 }
 
 /* Every device here nests over VFIO's page table for it */
-static bool accel_wants_nest_parent(PCIBus *bus, void *opaque, int devfn)
+static bool smmuv3_accel_wants_nest_parent(PCIBus *bus, void *opaque,
+                                           int devfn)
 {
     return true;
 }
 
-static const PCIIOMMUOps accel_pci_ops = {
-    .get_address_space = accel_get_address_space,
-    .wants_nest_parent = accel_wants_nest_parent,
-    .set_iommu_device = accel_set_iommu_device,
-    .unset_iommu_device = accel_unset_iommu_device,
-    .get_msi_address_space = accel_get_msi_address_space,
+static const PCIIOMMUOps smmuv3_accel_pci_ops = {
+    .get_address_space = smmuv3_accel_get_address_space,
+    .wants_nest_parent = smmuv3_accel_wants_nest_parent,
+    .set_iommu_device = smmuv3_accel_set_iommu_device,
+    .unset_iommu_device = smmuv3_accel_unset_iommu_device,
+    .get_msi_address_space = smmuv3_accel_get_msi_address_space,
 };
 
-static void accel_exit_notify(Notifier *n, void *data)
+static void smmuv3_accel_exit_notify(Notifier *n, void *data)
 {
     SMMUv3Accel *a = container_of(n, SMMUv3Accel, exit_notifier);
     SMMUv3AccelDevice *dev, *next;
 
     QLIST_FOREACH_SAFE(dev, &a->devices, next, next) {
-        device_release(a, dev, false);
+        smmuv3_accel_device_leave(a, dev, false);
     }
     if (a->be) {
-        free_host_objects(a);
+        smmuv3_accel_free_host_objects(a);
     }
 }
 
@@ -488,7 +344,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 {
     SMMUv3Accel *a;
 
-    if (!smmuv3_accel_parse_props(s, errp)) {
+    if (!smmuv3_accel_idr_check_props(s, errp)) {
         return false;
     }
     if (!s->accel) {
@@ -508,23 +364,23 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     a->smmu = s;
     a->veventq_fd = -1;
     QLIST_INIT(&a->devices);
-    smmuv3_accel_batch_init(&a->batch);
+    smmuv3_accel_cmdq_batch_init(&a->batch);
     smmuv3_accel_idr_baseline(s, &a->idr);
 
     error_setg(&a->migration_blocker, "arm-smmuv3,accel=on: the host "
                "SMMU's nested state (vIOMMU, vDEVICEs, nested HWPTs) cannot "
                "be migrated yet");
     if (migrate_add_blocker(&a->migration_blocker, errp) < 0) {
-        smmuv3_accel_batch_cleanup(&a->batch);
+        smmuv3_accel_cmdq_batch_cleanup(&a->batch);
         g_free(a);
         return false;
     }
-    a->exit_notifier.notify = accel_exit_notify;
+    a->exit_notifier.notify = smmuv3_accel_exit_notify;
     qemu_add_exit_notifier(&a->exit_notifier);
     smmuv3_accel_fdt_init(a);
 
     s->accel_state = a;
-    ARM_SMMU(s)->pci_iommu_ops = &accel_pci_ops;
+    ARM_SMMU(s)->pci_iommu_ops = &smmuv3_accel_pci_ops;
     return true;
 }
 
@@ -536,8 +392,8 @@ void smmuv3_accel_init_regs(SMMUv3State *s)
         return;
     }
     smmuv3_accel_idr_apply(&a->idr, s->idr);
-    smmuv3_accel_batch_reset(&a->batch);
+    smmuv3_accel_cmdq_batch_reset(&a->batch);
     /* Reset: the SMMU is disabled, GBPA decides, no event queue */
-    smmuv3_accel_install_all(a);
+    smmuv3_accel_ste_install_all(a);
     smmuv3_accel_evtq_update(a);
 }

@@ -206,14 +206,14 @@ def parse_console(lines):
             name = text.split()[1]
             stages.setdefault((level, name), t)
         elif text.startswith('E2E-QMP '):
-            # E2E-QMP LABEL REPLY: query-smmuv3-accel at L2's power-off
+            # E2E-QMP LABEL REPLY: x-query-smmuv3-accel at L2's power-off
             label, _, body = text[8:].partition(' ')
             try:
                 reply = json.loads(body)
             except json.JSONDecodeError:
                 reply = {'garbled': text[:80]}
             records.append({'prog': 'qmp', 'step': label,
-                            'call': 'query-smmuv3-accel', 'level': level,
+                            'call': 'x-query-smmuv3-accel', 'level': level,
                             't': round(t, 2), 'reply': reply})
         elif text.startswith('E2E {'):
             try:
@@ -268,7 +268,7 @@ def issued_check(tap, rec, calls, asids):
 
 
 def vsmmu_state(records, label):
-    """The vSMMUs of L1's QEMU as query-smmuv3-accel returned them at the
+    """The vSMMUs of L1's QEMU as x-query-smmuv3-accel returned them at the
     power-off of the L2 run LABEL (LABEL-live: while it ran), or None when
     that reply did not come."""
     for rec in records:
@@ -304,10 +304,10 @@ def feature_checks(tap, records):
 
 
 def vsmmu_checks(tap, records, forwarding=True, l2_vfio=True):
-    """What L1's QEMU did for L2, from query-smmuv3-accel."""
+    """What L1's QEMU did for L2, from x-query-smmuv3-accel."""
     state = vsmmu_state(records, 'accel' if forwarding else 'stale')
     tap.result(isinstance(state, list) and len(state) == 1,
-               "L1's QEMU: query-smmuv3-accel at L2's power-off lists one "
+               "L1's QEMU: x-query-smmuv3-accel at L2's power-off lists one "
                'vSMMU')
     if not isinstance(state, list) or not state:
         return
@@ -349,7 +349,7 @@ def vsmmu_checks(tap, records, forwarding=True, l2_vfio=True):
         return
     live = vsmmu_state(records, 'accel-live')
     tap.result(isinstance(live, list) and len(live) == 1,
-               "L1's QEMU: query-smmuv3-accel while L2 runs lists one vSMMU")
+               "L1's QEMU: x-query-smmuv3-accel while L2 runs lists one vSMMU")
     if isinstance(live, list) and live:
         devs = {d['device'].rsplit('/', 1)[-1]: d for d in live[0]['devices']}
         blk, edu = devs.get('blk'), devs.get('edu')
@@ -539,7 +539,7 @@ def ste_config(words):
 
 
 def vsmmu_summary(state, live=None):
-    """L1's vSMMU as query-smmuv3-accel saw it at L2's power-off, its
+    """L1's vSMMU as x-query-smmuv3-accel saw it at L2's power-off, its
     devices as they were while L2 ran (LIVE) when that came."""
     if not isinstance(state, list):
         return []

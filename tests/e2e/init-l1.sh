@@ -108,7 +108,7 @@ qmp_at_shutdown() {
     while read -r line <&4; do
         case "$line" in
         *'"SHUTDOWN"'*)
-            echo '{"execute":"query-smmuv3-accel","id":"state"}' >&3 ;;
+            echo '{"execute":"x-query-smmuv3-accel","id":"state"}' >&3 ;;
         *'"id": "live"'*)
             echo "E2E-QMP $1-live $line"
             if [ "$2" = replug ]; then
@@ -120,7 +120,7 @@ qmp_at_shutdown() {
         *'"DEVICE_DELETED"'*'"device": "blk"'*)
             gone=$((gone + 1))
             [ $gone = 2 ] &&
-                echo '{"execute":"query-smmuv3-accel","id":"unplugged"}' >&3
+                echo '{"execute":"x-query-smmuv3-accel","id":"unplugged"}' >&3
             ;;
         *'"id": "unplugged"'*)
             echo "E2E-QMP $1-unplugged $line"
@@ -129,7 +129,7 @@ qmp_at_shutdown() {
         *'"id": "add-'*)
             echo "E2E-QMP $1-add $line"
             case "$line" in *'"id": "add-blk"'*)
-                echo '{"execute":"query-smmuv3-accel","id":"replugged"}' >&3
+                echo '{"execute":"x-query-smmuv3-accel","id":"replugged"}' >&3
             esac ;;
         *'"id": "replugged"'*)
             echo "E2E-QMP $1-replugged $line" ;;
@@ -155,7 +155,7 @@ l2_console() {
         case "$line" in
         "E2E-STAGE live "*)
             [ -p /tmp/qmp.in ] &&
-                echo '{"execute":"query-smmuv3-accel","id":"live"}' \
+                echo '{"execute":"x-query-smmuv3-accel","id":"live"}' \
                     > /tmp/qmp.in ;;
         esac
     done

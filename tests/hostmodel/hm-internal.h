@@ -456,7 +456,7 @@ HM_HIDDEN HmSmmu *hm_smmu_by_name(const char *name);
 HM_HIDDEN int hm_errno_parse(const char *s);
 HM_HIDDEN const char *hm_errno_name(int err);
 
-/* hm-iommufd.c */
+/* hm-iommufd.c: contexts, the object table, ioctl dispatch */
 HM_HIDDEN HmCtx *hm_ctx_new(void);
 HM_HIDDEN void hm_ctx_get(HmCtx *ctx);
 HM_HIDDEN void hm_ctx_put(HmCtx *ctx);
@@ -465,13 +465,60 @@ HM_HIDDEN int hm_iommufd_ioctl(HmCtx *ctx, unsigned long req, uint64_t arg,
 HM_HIDDEN const char *hm_iommufd_ioctl_name(unsigned long req);
 HM_HIDDEN void *hm_obj_alloc(HmCtx *ctx, HmObjType type, size_t size);
 HM_HIDDEN HmObj *hm_obj_get(HmCtx *ctx, uint32_t id, HmObjType type);
+HM_HIDDEN void hm_obj_remove(HmObj *obj);
+HM_HIDDEN void hm_obj_tombstone(HmObj *obj);
 HM_HIDDEN const char *hm_obj_type_name(HmObjType t);
+
+/*
+ * One iommufd ioctl being served (the kernel's struct iommufd_ucmd).
+ * hm_iommufd_ioctl() copies the command in and hands it to the
+ * hm_ioctl_*() handler of its table; the handler sets respond to have
+ * the command copied back out.
+ */
+typedef struct HmUcmd {
+    HmCtx *ctx;
+    uint64_t uarg;
+    uint32_t user_size;
+    bool respond;
+    HmCall *call;
+} HmUcmd;
+
+/* hm-ioas.c: IOAS, areas, reserved ranges */
+HM_HIDDEN int hm_idev_reserve(HmIdev *idev, HmHwpt *paging);
+HM_HIDDEN int hm_ioctl_ioas_alloc(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_iova_ranges(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_allow_iovas(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_ioas_map(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_ioas_map_file(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_ioas_copy(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_ioas_unmap(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_option(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_vfio_ioas(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_change_process(HmUcmd *u, void *p);
+
+/* hm-hwpt.c: HW page tables */
+HM_HIDDEN HmHwpt *hm_find_hwpt_paging(HmHwpt *hwpt);
+HM_HIDDEN int hm_hwpt_paging_alloc(HmCtx *ctx, HmIoas *ioas, HmIdev *idev,
+                                   uint32_t flags, bool has_data,
+                                   HmHwpt **out);
+HM_HIDDEN int hm_ioctl_hwpt_alloc(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_set_dirty(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_get_dirty(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_hwpt_invalidate(HmUcmd *u, void *p);
+
+/* hm-viommu.c: vIOMMU, vDEVICE, HW queue */
+HM_HIDDEN int hm_ioctl_viommu_alloc(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_vdevice_alloc(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_hw_queue_alloc(HmUcmd *u, void *p);
+
+/* hm-device.c: device bind/attach/detach, iommu groups, hw info */
 HM_HIDDEN int hm_idev_bind(HmCtx *ctx, HmDevice *dev, HmIdev **out);
 HM_HIDDEN void hm_idev_unbind(HmIdev *idev);
 HM_HIDDEN int hm_idev_attach(HmIdev *idev, uint32_t *pt_id, bool replace);
 HM_HIDDEN void hm_idev_detach(HmIdev *idev);
 HM_HIDDEN bool hm_group_claimed_elsewhere(HmDevice *dev, HmCtx *ctx);
 HM_HIDDEN bool hm_ctx_has_group(HmCtx *ctx, int group);
+HM_HIDDEN int hm_ioctl_get_hw_info(HmUcmd *u, void *p);
 
 /* hm-smmu.c */
 HM_HIDDEN void hm_smmu_probe(HmSmmu *s);
@@ -493,7 +540,7 @@ HM_HIDDEN int hm_smmu_handle_event(HmDevice *dev, const uint64_t evt[4],
                                    uint32_t *viommu_id, uint32_t *seq);
 HM_HIDDEN void hm_smmu_install_ste(HmDevice *dev, HmHwpt *hwpt);
 
-/* hm-veventq.c */
+/* hm-eventq.c: vEVENTQ objects and fds, fault queues */
 HM_HIDDEN int hm_veventq_alloc(HmCtx *ctx, struct iommu_veventq_alloc *cmd);
 HM_HIDDEN int hm_veventq_report(HmViommu *v, uint32_t type,
                                 const uint64_t evt[4], uint32_t *seq);
@@ -502,18 +549,33 @@ HM_HIDDEN ssize_t hm_veventq_read(HmVeventq *q, uint64_t ubuf, size_t count,
 HM_HIDDEN void hm_veventq_file_release(HmVeventq *q);
 HM_HIDDEN void hm_veventq_destroy(HmVeventq *q);
 HM_HIDDEN HmVeventq *hm_veventq_find(HmViommu *v, uint32_t type);
+HM_HIDDEN int hm_ioctl_veventq_alloc(HmUcmd *u, void *p);
+HM_HIDDEN int hm_ioctl_fault_alloc(HmUcmd *u, void *p);
 
-/* hm-vfio.c */
+/* hm-vfio.c: the VFIO cdev device file */
 HM_HIDDEN int hm_vfio_open(HmDevice *dev, int flags, HmFile **out);
 HM_HIDDEN void hm_vfio_release(HmVfioFile *vf);
 HM_HIDDEN int hm_vfio_ioctl(HmVfioFile *vf, unsigned long req, uint64_t arg,
                             HmCall *call);
 HM_HIDDEN const char *hm_vfio_ioctl_name(unsigned long req);
+
+/* hm-vfio-pci.c: the vfio-pci device */
 HM_HIDDEN ssize_t hm_vfio_rw(HmVfioFile *vf, uint64_t ubuf, size_t count,
                              uint64_t off, bool write, HmCall *call);
 HM_HIDDEN void hm_device_reset_state(HmDevice *dev);
+HM_HIDDEN void hm_device_flr(HmDevice *d);
 HM_HIDDEN int hm_device_signal(HmDevice *dev, const char *what,
                                unsigned vector);
+HM_HIDDEN void hm_irq_release_fds(HmDevice *d);
+HM_HIDDEN void hm_fd_replace(int *slot, int fd);
+HM_HIDDEN int hm_vfio_set_irqs(HmDevice *d, uint64_t arg, HmCall *call);
+HM_HIDDEN int hm_vfio_get_info(HmVfioFile *vf, uint64_t arg, HmCall *call);
+HM_HIDDEN int hm_vfio_region_info(HmVfioFile *vf, uint64_t arg,
+                                  HmCall *call);
+HM_HIDDEN int hm_vfio_irq_info(HmVfioFile *vf, uint64_t arg, HmCall *call);
+HM_HIDDEN int hm_vfio_hot_reset_info(HmVfioFile *vf, uint64_t arg,
+                                     HmCall *call);
+HM_HIDDEN int hm_vfio_hot_reset(HmVfioFile *vf, uint64_t arg);
 
 /* hm-log.c */
 HM_HIDDEN void hm_log_open(void);

@@ -21,11 +21,19 @@ HM_CFLAGS_ALL := -std=gnu11 $(HM_CFLAGS) -Wall -Wextra -fPIC -pthread \
                  -fvisibility=hidden -isystem $(QEMU_TREE)/linux-headers \
                  -I$(HOSTMODEL_DIR)
 
-HM_LIB_NAMES := hm-main hm-uaccess hm-config hm-iommufd hm-smmu \
-                hm-veventq hm-vfio hm-log hm-control
+# hm-iommufd.c and the files after it follow drivers/iommu/iommufd/
+HM_LIB_NAMES := hm-main hm-uaccess hm-config hm-iommufd hm-ioas hm-hwpt \
+                hm-viommu hm-device hm-eventq hm-smmu hm-vfio hm-vfio-pci \
+                hm-log hm-control
 HM_LIB_OBJS := $(patsubst %,$(HM_OUT)/%.o,$(HM_LIB_NAMES))
 HM_HEADERS := $(HOSTMODEL_DIR)/hm-internal.h \
               $(HOSTMODEL_DIR)/hostmodel-client.h
+
+# One test program: main() and the harness, then the tests by area
+HM_TEST_NAMES := test-hostmodel test-hm-iommufd test-hm-ioas test-hm-hwpt \
+                 test-hm-device test-hm-viommu test-hm-smmu test-hm-eventq \
+                 test-hm-vfio test-hm-control
+HM_TEST_OBJS := $(patsubst %,$(HM_OUT)/%.o,$(HM_TEST_NAMES))
 
 HM_LIB := $(HM_OUT)/libhostmodel.so
 HM_CLIENT := $(HM_OUT)/hostmodel-client.o
@@ -42,7 +50,9 @@ $(HM_OUT)/%.o: $(HOSTMODEL_DIR)/%.c $(HM_HEADERS)
 $(HM_LIB): $(HM_LIB_OBJS)
 	$(HM_CC) -shared -pthread -o $@ $^ -ldl
 
-$(HM_TEST): $(HM_OUT)/test-hostmodel.o $(HM_CLIENT)
+$(HM_TEST_OBJS): $(HOSTMODEL_DIR)/test-hostmodel.h
+
+$(HM_TEST): $(HM_TEST_OBJS) $(HM_CLIENT)
 	$(HM_CC) -pthread -o $@ $^
 
 # Runs the TAP test with the library preloaded, a fresh temporary

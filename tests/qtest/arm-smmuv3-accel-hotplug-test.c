@@ -315,7 +315,7 @@ static void second_plug_refused(ModelQemu *m, const char *s0, const char *s1,
     err = plug_as(m, "d1", s1, "rp1");
     g_assert_nonnull(err);
     g_assert_nonnull(strstr(err, msg));
-    rsp = qtest_qmp(m->qts, "{ 'execute': 'query-smmuv3-accel' }");
+    rsp = qtest_qmp(m->qts, "{ 'execute': 'x-query-smmuv3-accel' }");
     info = qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp, "return")));
     g_assert_cmpint(qlist_size(qdict_get_qlist(info, "devices")), ==, 1);
     qobject_unref(rsp);
@@ -467,7 +467,7 @@ static void test_renumbered_bus_moves_vsid(void)
     qtest_memwrite(m.qts, STRTAB + 0x200 * 64, ste, sizeof(ste));
     guest_send(&g, OP_CFGI_STE | 0x200ULL << 32, 1);
 
-    rsp = qtest_qmp(m.qts, "{ 'execute': 'query-smmuv3-accel' }");
+    rsp = qtest_qmp(m.qts, "{ 'execute': 'x-query-smmuv3-accel' }");
     dev = qobject_to(QDict, qlist_peek(qdict_get_qlist(
               qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp, "return"))),
               "devices")));

@@ -50,7 +50,7 @@ static void test_one_viommu_per_vsmmu(void)
     g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 2);
 
     /* The monitor lists both, each with its own host objects and device */
-    rsp = qtest_qmp(m.qts, "{ 'execute': 'query-smmuv3-accel' }");
+    rsp = qtest_qmp(m.qts, "{ 'execute': 'x-query-smmuv3-accel' }");
     list = qdict_get_qlist(rsp, "return");
     g_assert_cmpint(qlist_size(list), ==, 2);
     for (entry = qlist_first(list), i = 0; entry;

@@ -322,6 +322,31 @@ static void test_idr_properties_cap(void)
     accel_stop(&a);
 }
 
+/*
+ * libvirt passes oas and ssidsize as JSON strings: "44", "auto".  With no
+ * host device yet the guest sees the baseline, capped by them.
+ */
+static void test_idr_properties_json(void)
+{
+    QTestState *qts = qtest_init("-M virt -display none -nodefaults "
+                                 "-device '{\"driver\":\"arm-smmuv3\","
+                                 "\"id\":\"s\",\"primary-bus\":\"pcie.0\","
+                                 "\"accel\":true,\"oas\":\"32\","
+                                 "\"ssidsize\":\"7\",\"ril\":\"auto\"}'");
+    uint64_t base = smmuv3_qtest_base(qts);
+    QDict *rsp;
+
+    g_assert_cmpuint(FIELD_EX32(qtest_readl(qts, base + A_IDR5), IDR5, OAS),
+                     ==, 0);
+    g_assert_cmpuint(FIELD_EX32(qtest_readl(qts, base + A_IDR1), IDR1,
+                                SSIDSIZE), ==, 7);
+    rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', 'arguments': "
+                    "{ 'path': 's', 'property': 'oas' } }");
+    g_assert_cmpstr(qdict_get_str(rsp, "return"), ==, "32");
+    qobject_unref(rsp);
+    qtest_quit(qts);
+}
+
 /* QEMU must refuse to start on the model with @profile and @opts */
 static void assert_refused(const char *profile, const char *opts,
                            const char *msg)
@@ -357,7 +382,11 @@ static void test_property_host_cannot_honour(void)
     assert_refused("small", ",oas=48", "oas=48 cannot be honoured");
     assert_refused("small", ",ssidsize=16", "ssidsize=16 cannot be honoured");
     /* Not a size the architecture has; one QEMU's walker cannot honour */
-    assert_refused("grace", ",oas=45", "oas=45 is not an SMMUv3 output");
+    assert_refused("grace", ",oas=45",
+                   "Parameter 'oas' does not accept value '45'\n"
+                   "oas takes auto, 32, 36, 40, 42, 44 or 48");
+    assert_refused("grace", ",ssidsize=21",
+                   "Parameter 'ssidsize' does not accept value '21'");
     assert_refused("grace", ",oas=52", "oas=52 is not offered");
 }
 
@@ -1686,7 +1715,7 @@ static void test_event_into_dma_device(void)
 
 static QDict *query_one(Accel *a)
 {
-    QDict *rsp = qtest_qmp(a->qts, "{ 'execute': 'query-smmuv3-accel' }");
+    QDict *rsp = qtest_qmp(a->qts, "{ 'execute': 'x-query-smmuv3-accel' }");
     QList *list = qdict_get_qlist(rsp, "return");
     QDict *info;
 
@@ -2160,6 +2189,8 @@ int main(int argc, char **argv)
     }
     qtest_add_func("/arm-smmuv3-accel/idr/properties-cap",
                    test_idr_properties_cap);
+    qtest_add_func("/arm-smmuv3-accel/idr/properties-json",
+                   test_idr_properties_json);
     qtest_add_func("/arm-smmuv3-accel/idr/property-host-cannot-honour",
                    test_property_host_cannot_honour);
     qtest_add_func("/arm-smmuv3-accel/host/viommu-refused-cannot-nest",

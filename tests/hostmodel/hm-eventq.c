@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Host model: vEVENTQ objects and their file descriptors.
+ * Host model: event queues, as the kernel's eventq.c: the vEVENTQ
+ * objects, their file descriptors and the events a vIOMMU reports
+ * into them; IOMMU_FAULT_QUEUE_ALLOC is refused (no fault queues in
+ * the model).
  *
  * Records are a struct iommufd_vevent_header followed by the event; the
  * sequence runs 0..INT_MAX and wraps; once depth events are queued, new
@@ -229,4 +232,27 @@ void hm_veventq_destroy(HmVeventq *q)
     }
     q->tail = NULL;
     q->viommu->obj.users--;
+}
+
+/* ---- ioctl handlers ---- */
+
+int hm_ioctl_veventq_alloc(HmUcmd *u, void *p)
+{
+    int rc = hm_veventq_alloc(u->ctx, p);
+
+    if (rc == 0) {
+        u->respond = true;
+    }
+    return rc;
+}
+
+int hm_ioctl_fault_alloc(HmUcmd *u, void *p)
+{
+    struct iommu_fault_alloc *cmd = p;
+
+    if (cmd->flags) {
+        return -EOPNOTSUPP;
+    }
+    hm_call_in(u->call, "\"not_modeled\":true");
+    return -EOPNOTSUPP;
 }
