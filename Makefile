@@ -8,6 +8,8 @@
 #   make demo            the whole stack: an emulated ARM host runs our QEMU with
 #                        accel=on for a Linux guest doing DMA; prints a summary
 #   make lint            checkpatch.pl on our files and patches
+#   make docs            the QEMU manual with our pages (build/docs/html),
+#                        Sphinx warnings as errors
 #   make bench           benchmarks: bench-model (invalidation forwarding against
 #                        the host model) and bench-e2e (real kernels: L2 I/O and
 #                        unmap latency under each vIOMMU, batched vs per command)
@@ -40,7 +42,7 @@ TEST_TARGETS := $(shell sed -n 's|.*@BUILD@/\(tests/[^ ]*\).*|\1|p' \
                 pc-bios/edk2-aarch64-code.fd pc-bios/edk2-arm-vars.fd
 QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
 
-.PHONY: all setup tree qemu check lint bench bench-model export-patches demo clean \
+.PHONY: all setup tree qemu check lint docs bench bench-model export-patches demo clean \
 	distclean mutate FORCE
 
 all: qemu
@@ -69,6 +71,9 @@ check: $(BUILD)/build.ninja
 
 lint: tree
 	@build-aux/lint.sh $(TREE)
+
+docs: tree
+	@build-aux/docs.sh $(TREE) $(BUILD)
 
 bench: bench-model bench-e2e
 

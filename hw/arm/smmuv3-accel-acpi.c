@@ -2,23 +2,14 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * arm-smmuv3,accel=on: the IORT RMR nodes and the host bridge _DSM that
- * make an ACPI guest map the host MSI window 1:1 (smmuv3-accel-acpi.h).
+ * make an ACPI guest map the host MSI window 1:1.
  *
  * IORT RMR node, "IO Remapping Table", ARM DEN 0049E.d, section 3.1.7:
  * the node header (type 6, node revision 3), the RMR flags, the memory
  * range descriptors (64K aligned base and length) and, like any node, ID
  * mappings whose outputs are the StreamIDs the ranges are reserved for,
- * on the SMMU node they reference.
- *
- * What Linux does with it (drivers/acpi/arm64/iort.c): iort_find_rmrs()
- * reads RMR nodes only from a table of revision 5 or later;
- * iort_node_get_rmr_info() keeps the ID mappings whose output reference is
- * the device's SMMU node and, for a PCI device, only when its host bridge
- * has preserve_config (set from the "Ignore PCI Boot Configuration" _DSM
- * returning 0, as the RIDs must stay what firmware numbered); then
- * iort_get_rmrs() gives the device an IOMMU_RESV_DIRECT_RELAXABLE region
- * (remapping permitted) or IOMMU_RESV_DIRECT one, and the IOMMU core maps
- * both 1:1 in the device's DMA domain.
+ * on the SMMU node they reference.  What Linux does with them:
+ * docs/devel/arm-smmuv3-accel.rst, "The host MSI window".
  */
 
 #include "qemu/osdep.h"

@@ -1,20 +1,9 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * arm-smmuv3,accel=on: telling an ACPI guest about the host MSI window.
- *
- * The host kernel maps its MSI doorbell (the GICv3 ITS) at a fixed IOVA in
- * the stage 2 of every device it assigns, and points the device's MSIs
- * there.  Nested, the device's MSI write goes through the guest's stage 1
- * first, so the guest must map that window 1:1 (IOVA == IPA) for every
- * device behind an accelerated vSMMU; otherwise each MSI faults
- * (F_TRANSLATION) before it reaches the host.
- *
- * The guest is told with one IORT RMR (Reserved Memory Range) node per RID
- * range routed to an accel=on arm-smmuv3, and, because Linux honours RMRs
- * of PCI devices only on host bridges whose firmware configuration it must
- * preserve, with a PCI "Ignore PCI Boot Configuration" _DSM (function 5)
- * returning 0 on those host bridges.  See docs/smmuv3-accel.md, "MSI".
+ * arm-smmuv3,accel=on: the host MSI window in an ACPI guest's tables (IORT
+ * RMR nodes, the host bridge _DSM function 5).  Why and how Linux reads
+ * them: docs/devel/arm-smmuv3-accel.rst, "The host MSI window".
  */
 
 #ifndef HW_ARM_SMMUV3_ACCEL_ACPI_H

@@ -1,23 +1,10 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * arm-smmuv3,accel=on: telling a device-tree guest about the host MSI
- * window (the ACPI counterpart is smmuv3-accel-acpi.c).
- *
- * The guest must map the host's MSI window 1:1 for every assigned device
- * behind the vSMMU (see smmuv3-accel-acpi.h).  The devicetree way is a
- * /reserved-memory node with "reg" equal to its "iommu-addresses", listing
- * each device: Linux then maps it 1:1 in the device's DMA domain.  Linux
- * reads "iommu-addresses" only for a device with a node of its own (it
- * looks the phandle up from the device's of_node), and a PCI device gets a
- * node when its bus's node has a child whose "reg" names its devfn.  The
- * virt machine describes the host bridge alone, so a node is added for each
- * cold-plugged assigned device, and for each bridge on its way.  A device
- * plugged later into another slot has none: its MSIs fault under a device
- * tree (use ACPI, whose RMR nodes cover every RID).  Linux also keeps a
- * device with such a firmware-required 1:1 map from userspace (VFIO) in
- * the guest: dt-msi-window=off leaves the window out for a guest that
- * needs that more than MSIs.  See docs/smmuv3-accel.md, "MSI".
+ * arm-smmuv3,accel=on: the host MSI window in a device-tree guest's tree
+ * (a /reserved-memory node whose iommu-addresses name each cold-plugged
+ * assigned device, and the PCI nodes those need).  Why and how Linux reads
+ * it: docs/devel/arm-smmuv3-accel.rst, "The host MSI window".
  */
 
 #include "qemu/osdep.h"

@@ -2,8 +2,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * arm-smmuv3,accel=on: what the accel files share (not smmuv3.c, which
- * sees only smmuv3-accel.h).  Which file owns what: docs/smmuv3-accel.rst,
- * "Code layout".
+ * sees only smmuv3-accel.h).  Which file owns what:
+ * docs/devel/arm-smmuv3-accel.rst, "Code layout".
  */
 
 #ifndef HW_ARM_SMMUV3_ACCEL_INTERNAL_H

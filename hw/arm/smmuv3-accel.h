@@ -4,7 +4,7 @@
  * arm-smmuv3,accel=on: the hooks smmuv3.c calls.  Each is a no-op when
  * accel is off (and in smmuv3-accel-stubs.c, without iommufd).  The accel
  * files share smmuv3-accel-internal.h; the design is in
- * docs/smmuv3-accel.rst.
+ * docs/devel/arm-smmuv3-accel.rst.
  */
 
 #ifndef HW_ARM_SMMUV3_ACCEL_H

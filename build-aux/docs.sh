@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Build the QEMU manual of the prepared tree, our pages included
+# (docs/system/devices/arm-smmuv3-accel.rst, docs/devel/arm-smmuv3-accel*.rst),
+# with Sphinx warnings as errors.  Prints TAP: one line per page of ours,
+# then the build's verdict; exit status 1 on any warning.
+#
+#   build-aux/docs.sh TREE BUILD      HTML in BUILD/docs/html
+
+set -uo pipefail
+
+tree=${1:?usage: docs.sh TREE BUILD}
+build=${2:?usage: docs.sh TREE BUILD}
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$build/docs
+log=$out/sphinx.log
+
+if ! command -v sphinx-build >/dev/null; then
+    echo "1..1"
+    echo "not ok 1 - sphinx-build is missing: run 'make setup' (python3-sphinx, python3-sphinx-rtd-theme)"
+    exit 1
+fi
+
+mapfile -t pages < <(cd "$top" && git ls-files --cached --others --exclude-standard 'docs/*.rst')
+echo "1..$(( ${#pages[@]} + 1 ))"
+mkdir -p "$out"
+echo "# sphinx-build of $tree/docs (a full build takes 2-3 minutes)"
+env CONFDIR=/etc/qemu sphinx-build -q -W --keep-going -j 2 \
+    -Dversion="$(cat "$tree/VERSION")" -Drelease= \
+    -b html -d "$out/doctrees" "$tree/docs" "$out/html" > "$log" 2>&1
+rc=$?
+n=0
+for p in "${pages[@]}"; do
+    n=$((n + 1))
+    html=$out/html/${p#docs/}
+    html=${html%.rst}.html
+    if grep -q "${p#docs/}:" "$log"; then
+        echo "not ok $n - $p: $(grep -m1 "${p#docs/}:" "$log" | sed 's|.*/docs/||')"
+    elif [ ! -s "$html" ]; then
+        echo "not ok $n - $p: not built (is it in a toctree? see $log)"
+    else
+        echo "ok $n - $p"
+    fi
+done
+n=$((n + 1))
+if [ $rc -eq 0 ]; then
+    echo "ok $n - the QEMU manual builds without warnings"
+else
+    sed 's/^/# /' "$log" | head -40
+    echo "not ok $n - the QEMU manual: sphinx-build failed ($log)"
+    exit 1
+fi
