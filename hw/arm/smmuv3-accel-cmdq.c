@@ -25,12 +25,9 @@
 #include "smmuv3-accel-internal.h"
 #include "trace.h"
 
-#define SMMUV3_ACCEL_BATCH_MAX 256
-
 /* Command fields (word 0 bits 0-63, word 1 bits 64-127 of the command) */
 #define CMD0_OPCODE     MAKE_64BIT_MASK(0, 8)
 #define CMD0_GLOBAL     BIT_ULL(9)
-#define CMD0_SSEC       BIT_ULL(10)
 #define CMD0_SSV        BIT_ULL(11)
 #define CMD0_SSID       MAKE_64BIT_MASK(12, 20)
 #define CMD0_SID        MAKE_64BIT_MASK(32, 32)
@@ -52,9 +49,9 @@ typedef struct SMMUv3AccelCmdFormat {
 } SMMUv3AccelCmdFormat;
 
 static const SMMUv3AccelCmdFormat cmdq_forwarded[] = {
-    { SMMU_CMD_CFGI_CD, CMD0_OPCODE | CMD0_SSEC | CMD0_SSID | CMD0_SID,
-      CMD1_LEAF },
-    { SMMU_CMD_CFGI_CD_ALL, CMD0_OPCODE | CMD0_SSEC | CMD0_SID, 0 },
+    /* SSEC=1 is refused before: a non-secure queue */
+    { SMMU_CMD_CFGI_CD, CMD0_OPCODE | CMD0_SSID | CMD0_SID, CMD1_LEAF },
+    { SMMU_CMD_CFGI_CD_ALL, CMD0_OPCODE | CMD0_SID, 0 },
     { SMMU_CMD_TLBI_NH_ALL, CMD0_OPCODE | CMD0_VMID, 0 },
     { SMMU_CMD_TLBI_NH_ASID, CMD0_OPCODE | CMD0_VMID | CMD0_ASID, 0 },
     { SMMU_CMD_TLBI_NH_VA, CMD0_OPCODE | CMD0_NUM | CMD0_SCALE | CMD0_VMID |
@@ -264,7 +261,8 @@ bool smmuv3_accel_cmdq_command(SMMUv3State *s, const Cmd *cmd,
         trace_smmuv3_accel_cmd_dropped(c[0]);
         return true;
     }
-    if (a->batch.len == a->batch.cap && !smmuv3_accel_cmdq_send(a, err)) {
+    if (a->batch.len == ARRAY_SIZE(a->batch.cmds) &&
+        !smmuv3_accel_cmdq_send(a, err)) {
         return false;
     }
     /* The uAPI takes the command as it sits in a queue: little-endian */
@@ -292,21 +290,4 @@ void smmuv3_accel_cmdq_batch_reset(SMMUv3AccelBatch *b)
         trace_smmuv3_accel_batch_dropped(b->len);
     }
     b->len = 0;
-}
-
-void smmuv3_accel_cmdq_batch_init(SMMUv3AccelBatch *b)
-{
-    b->cap = SMMUV3_ACCEL_BATCH_MAX;
-    b->len = 0;
-    b->cmds = g_malloc0_n(b->cap, sizeof(b->cmds[0]));
-    b->cons = g_new0(uint32_t, b->cap);
-}
-
-void smmuv3_accel_cmdq_batch_cleanup(SMMUv3AccelBatch *b)
-{
-    g_free(b->cmds);
-    g_free(b->cons);
-    b->cmds = NULL;
-    b->cons = NULL;
-    b->cap = b->len = 0;
 }

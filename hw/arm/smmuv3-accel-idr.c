@@ -152,26 +152,6 @@ static int smmuv3_accel_idr_prop_cap(SMMUv3State *s,
     return f->cap ? f->cap(s) : -1;
 }
 
-bool smmuv3_accel_idr_check_props(SMMUv3State *s, Error **errp)
-{
-    if (s->oas == SMMUV3_ACCEL_OAS_52) {
-        error_setg(errp, "oas=52 is not offered: QEMU's own stage-1 walk "
-                   "(emulated devices, MSI doorbells) outputs 48 bits at "
-                   "most; use oas=48 or auto");
-        return false;
-    }
-    if (!s->accel && (s->ril != ON_OFF_AUTO_AUTO ||
-                      s->ats != ON_OFF_AUTO_AUTO ||
-                      s->oas != SMMUV3_ACCEL_OAS_AUTO ||
-                      s->ssidsize != SMMUV3_ACCEL_SSID_SIZE_AUTO ||
-                      !s->dt_msi_window)) {
-        error_setg(errp, "ril, ats, oas, ssidsize and dt-msi-window apply "
-                   "to accel=on only: add accel=on or remove them");
-        return false;
-    }
-    return true;
-}
-
 /*
  * Combine the offer @offer (QEMU's values, or the guest's current ones
  * when checking a new host) with the host registers and the properties.

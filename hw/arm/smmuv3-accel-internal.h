@@ -58,11 +58,13 @@ typedef struct SMMUv3AccelIdr {
     uint32_t guest[6];      /* the table's fields only */
 } SMMUv3AccelIdr;
 
+/* Forwarded commands gathered for one IOMMU_HWPT_INVALIDATE, at most */
+#define SMMUV3_ACCEL_BATCH_MAX 256
+
 typedef struct SMMUv3AccelBatch {
-    uint64_t (*cmds)[2];
-    uint32_t *cons;         /* queue CONS value of each command */
+    uint64_t cmds[SMMUV3_ACCEL_BATCH_MAX][2];   /* little-endian, as queued */
+    uint32_t cons[SMMUV3_ACCEL_BATCH_MAX];      /* queue CONS of each */
     uint32_t len;
-    uint32_t cap;
 } SMMUv3AccelBatch;
 
 typedef struct SMMUv3Accel {
@@ -132,7 +134,6 @@ bool smmuv3_accel_idr_check_host(SMMUv3State *s, const SMMUv3AccelIdr *idr,
                                  const uint32_t host_idr[6],
                                  uint32_t host_iidr, uint32_t host_aidr,
                                  Error **errp);
-bool smmuv3_accel_idr_check_props(SMMUv3State *s, Error **errp);
 void smmuv3_accel_idr_apply(const SMMUv3AccelIdr *idr, uint32_t regs[6]);
 /* Why Linux would not nest on this host SMMU, or NULL; g_free() it */
 char *smmuv3_accel_idr_why_no_nesting(const uint32_t host_idr[6],
@@ -145,8 +146,6 @@ void smmuv3_accel_idr_visit(const SMMUv3AccelIdr *idr,
                             SMMUv3AccelIdrVisit *fn, void *opaque);
 
 /* smmuv3-accel-cmdq.c: the batch of forwarded invalidations */
-void smmuv3_accel_cmdq_batch_init(SMMUv3AccelBatch *b);
-void smmuv3_accel_cmdq_batch_cleanup(SMMUv3AccelBatch *b);
 void smmuv3_accel_cmdq_batch_reset(SMMUv3AccelBatch *b);
 
 /* smmuv3-accel-evtq.c: the vEVENTQ, while the guest's queue is enabled */

@@ -3,7 +3,8 @@
  *
  * arm-smmuv3: the types of the accel=on properties oas and ssidsize, QAPI
  * enums of "auto" and the sizes (libvirt sends them as strings, "44").
- * Built with or without iommufd: smmuv3.c declares the properties.
+ * Built with or without iommufd: smmuv3.c declares the properties, and
+ * their checks apply to both.
  */
 
 #include "qemu/osdep.h"
@@ -43,3 +44,23 @@ const PropertyInfo smmuv3_accel_prop_ssidsize = {
     .set = smmuv3_accel_props_set_enum,
     .set_default_value = qdev_propinfo_set_default_value_enum,
 };
+
+bool smmuv3_accel_props_check(SMMUv3State *s, Error **errp)
+{
+    if (s->oas == SMMUV3_ACCEL_OAS_52) {
+        error_setg(errp, "oas=52 is not offered: QEMU's own stage-1 walk "
+                   "(emulated devices, MSI doorbells) outputs 48 bits at "
+                   "most; use oas=48 or auto");
+        return false;
+    }
+    if (!s->accel && (s->ril != ON_OFF_AUTO_AUTO ||
+                      s->ats != ON_OFF_AUTO_AUTO ||
+                      s->oas != SMMUV3_ACCEL_OAS_AUTO ||
+                      s->ssidsize != SMMUV3_ACCEL_SSID_SIZE_AUTO ||
+                      !s->dt_msi_window)) {
+        error_setg(errp, "ril, ats, oas, ssidsize and dt-msi-window apply "
+                   "to accel=on only: add accel=on or remove them");
+        return false;
+    }
+    return true;
+}

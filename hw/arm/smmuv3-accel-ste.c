@@ -5,10 +5,11 @@
  * assigned device is attached to.
  *
  * QEMU reads the guest STE (linear or 2-level table), validates it as the
- * architecture says, and installs one of: the vIOMMU's shared abort,
- * bypass or invalid (V=0) nested HWPTs, or a nested HWPT of its own built
- * from the STE's stage-1 fields.  An STE QEMU cannot honour raises
- * C_BAD_STE in the guest's event queue and nothing of it reaches the host.
+ * architecture says, and attaches the device to the vIOMMU's shared abort
+ * or bypass nested HWPT, or to a nested HWPT of its own built from the
+ * STE's stage-1 fields (an invalid, V=0, STE gets one too).  An STE QEMU
+ * cannot honour raises C_BAD_STE in the guest's event queue and nothing of
+ * it reaches the host.
  */
 
 #include "qemu/osdep.h"

@@ -10,6 +10,9 @@
 
 bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 {
+    if (!smmuv3_accel_props_check(s, errp)) {
+        return false;
+    }
     if (s->accel) {
         error_setg(errp, "accel=on needs a QEMU built with iommufd (Linux)");
         return false;

@@ -344,7 +344,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 {
     SMMUv3Accel *a;
 
-    if (!smmuv3_accel_idr_check_props(s, errp)) {
+    if (!smmuv3_accel_props_check(s, errp)) {
         return false;
     }
     if (!s->accel) {
@@ -364,14 +364,12 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     a->smmu = s;
     a->veventq_fd = -1;
     QLIST_INIT(&a->devices);
-    smmuv3_accel_cmdq_batch_init(&a->batch);
     smmuv3_accel_idr_baseline(s, &a->idr);
 
     error_setg(&a->migration_blocker, "arm-smmuv3,accel=on: the host "
                "SMMU's nested state (vIOMMU, vDEVICEs, nested HWPTs) cannot "
                "be migrated yet");
     if (migrate_add_blocker(&a->migration_blocker, errp) < 0) {
-        smmuv3_accel_cmdq_batch_cleanup(&a->batch);
         g_free(a);
         return false;
     }

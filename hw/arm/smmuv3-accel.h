@@ -17,6 +17,8 @@
 /* The property types of oas and ssidsize (QAPI enums, "auto" or a size) */
 extern const PropertyInfo smmuv3_accel_prop_oas;
 extern const PropertyInfo smmuv3_accel_prop_ssidsize;
+/* The accel=on properties are set only with accel=on, and to what it offers */
+bool smmuv3_accel_props_check(SMMUv3State *s, Error **errp);
 
 bool smmuv3_accel_realize(SMMUv3State *s, Error **errp);
 void smmuv3_accel_init_regs(SMMUv3State *s);
