@@ -20,8 +20,9 @@ import os
 import subprocess
 import sys
 
-SOURCES = ['nest-check.c', 'smmu-s1.c', 'vevent.c', 'iommufd-calls.c',
-           'e2e-report.c', 'vfio-edu.c']
+SOURCES = ['nest-check.c', 'nest-check-objects.c', 'nest-check-inval.c',
+           'nest-check-dma.c', 'nest-check-group.c', 'smmu-s1.c', 'vevent.c',
+           'iommufd-calls.c', 'e2e-report.c', 'vfio-edu.c']
 DEVICES = ['-s', '42', '-g', '/dev/vfio/devices/vfio1,/dev/vfio/devices/vfio2',
            '/dev/vfio/devices/vfio0']
 
