@@ -31,6 +31,11 @@ SKIP_FILES = ['hw/arm/smmuv3-accel-stubs.c', 'hw/arm/smmuv3-accel-hmp.c']
 # The suites run for each mutant, cheapest first; the first failure kills.
 SUITES = [
     ('tests/qtest/arm-smmuv3-accel-test', 240),
+    ('tests/qtest/arm-smmuv3-accel-ste-test', 120),
+    ('tests/qtest/arm-smmuv3-accel-cmdq-test', 120),
+    ('tests/qtest/arm-smmuv3-accel-evtq-test', 120),
+    ('tests/qtest/arm-smmuv3-accel-msi-test', 120),
+    ('tests/qtest/arm-smmuv3-accel-emulated-test', 120),
     ('tests/qtest/arm-smmuv3-accel-hotplug-test', 240),
     ('tests/qtest/arm-smmuv3-accel-group-test', 120),
     ('tests/qtest/arm-smmuv3-accel-instances-test', 120),
