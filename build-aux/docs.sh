@@ -7,6 +7,11 @@
 # then the build's verdict; exit status 1 on any warning.
 #
 #   build-aux/docs.sh TREE BUILD      HTML in BUILD/docs/html
+#
+# Sphinx keeps what it read (doctrees) in the cache directory, under a
+# path that stays the same for every checkout (a link to TREE): the
+# upstream pages keep the tarball's times, so a new clone re-reads only
+# the pages that changed (about 2.5 min cold, well under a minute warm).
 
 set -uo pipefail
 
@@ -15,6 +20,8 @@ build=${2:?usage: docs.sh TREE BUILD}
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$build/docs
 log=$out/sphinx.log
+cache=$(sed -n 's/^CACHE_DIR := //p' "$top/config.mk" 2>/dev/null)
+cache=${cache:-$HOME/.cache/qemu-smmuv3-accel}/docs
 
 if ! command -v sphinx-build >/dev/null; then
     echo "1..1"
@@ -24,16 +31,23 @@ fi
 
 mapfile -t pages < <(cd "$top" && git ls-files --cached --others --exclude-standard 'docs/*.rst')
 echo "1..$(( ${#pages[@]} + 1 ))"
-mkdir -p "$out"
-echo "# sphinx-build of $tree/docs (a full build takes 2-3 minutes)"
+mkdir -p "$out" "$cache"
+ln -sfn "$(cd "$tree" && pwd)" "$cache/tree"
+ln -sfn "$cache/html" "$out/html"
+echo "# sphinx-build of $tree/docs (2-3 minutes cold, less warm)"
 env CONFDIR=/etc/qemu sphinx-build -q -W --keep-going -j 2 \
     -Dversion="$(cat "$tree/VERSION")" -Drelease= \
-    -b html -d "$out/doctrees" "$tree/docs" "$out/html" > "$log" 2>&1
+    -b html -d "$cache/doctrees" "$cache/tree/docs" "$cache/html" \
+    > "$log" 2>&1
 rc=$?
+# Sphinx keeps what it read even with warnings: without this, a page that
+# failed and did not change would pass the next run
+[ $rc -eq 0 ] || rm -rf "$cache/doctrees"
+
 n=0
 for p in "${pages[@]}"; do
     n=$((n + 1))
-    html=$out/html/${p#docs/}
+    html=$cache/html/${p#docs/}
     html=${html%.rst}.html
     if grep -q "${p#docs/}:" "$log"; then
         echo "not ok $n - $p: $(grep -m1 "${p#docs/}:" "$log" | sed 's|.*/docs/||')"
