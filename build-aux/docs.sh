@@ -8,10 +8,10 @@
 #
 #   build-aux/docs.sh TREE BUILD      HTML in BUILD/docs/html
 #
-# Sphinx keeps what it read (doctrees) in the cache directory, under a
-# path that stays the same for every checkout (a link to TREE): the
-# upstream pages keep the tarball's times, so a new clone re-reads only
-# the pages that changed (about 2.5 min cold, well under a minute warm).
+# Sphinx keeps what it read (doctrees) in the cache directory, for a copy
+# of the tree at a path that stays the same for every checkout (QEMU's
+# conf.py resolves its own directory): the upstream pages keep the
+# tarball's times, so a new clone re-reads only the pages that changed.
 
 set -uo pipefail
 
@@ -32,7 +32,11 @@ fi
 mapfile -t pages < <(cd "$top" && git ls-files --cached --others --exclude-standard 'docs/*.rst')
 echo "1..$(( ${#pages[@]} + 1 ))"
 mkdir -p "$out" "$cache"
-ln -sfn "$(cd "$tree" && pwd)" "$cache/tree"
+# The copy keeps each file's time; links (our files) are copied as files
+rm -rf "$cache/tree"
+mkdir -p "$cache/tree"
+tar -C "$tree" -ch --exclude=./.git --exclude=./roms --exclude=./pc-bios \
+    --exclude=./subprojects --exclude=./tests/data . | tar -C "$cache/tree" -x
 ln -sfn "$cache/html" "$out/html"
 echo "# sphinx-build of $tree/docs (2-3 minutes cold, less warm)"
 env CONFDIR=/etc/qemu sphinx-build -q -W --keep-going -j 2 \
