@@ -37,7 +37,8 @@ rm -rf "$cache/tree"
 mkdir -p "$cache/tree"
 tar -C "$tree" -ch --exclude=./.git --exclude=./roms --exclude=./pc-bios \
     --exclude=./subprojects --exclude=./tests/data . | tar -C "$cache/tree" -x
-ln -sfn "$cache/html" "$out/html"
+rm -rf "$out/html"
+ln -s "$cache/html" "$out/html"
 echo "# sphinx-build of $tree/docs (2-3 minutes cold, less warm)"
 env CONFDIR=/etc/qemu sphinx-build -q -W --keep-going -j 2 \
     -Dversion="$(cat "$tree/VERSION")" -Drelease= \

@@ -87,7 +87,13 @@ static int smmuv3_accel_idr_cap_ril(SMMUv3State *s)
     return smmuv3_accel_idr_cap_switch(s->ril);
 }
 
-/* The enum lists the SMMU_IDR5.OAS encodings in order, after auto */
+/* The enums list the field's encodings in order, after auto */
+QEMU_BUILD_BUG_ON(SMMUV3_ACCEL_OAS_AUTO != 0 || SMMUV3_ACCEL_OAS_32 != 1 ||
+                  SMMUV3_ACCEL_OAS_48 - SMMUV3_ACCEL_OAS_32 != OAS_48);
+QEMU_BUILD_BUG_ON(SMMUV3_ACCEL_SSID_SIZE_AUTO != 0 ||
+                  SMMUV3_ACCEL_SSID_SIZE_20 - SMMUV3_ACCEL_SSID_SIZE_0 !=
+                  SSIDSIZE_MAX);
+
 static int smmuv3_accel_idr_cap_oas(SMMUv3State *s)
 {
     return s->oas - SMMUV3_ACCEL_OAS_32 - (s->oas == SMMUV3_ACCEL_OAS_AUTO);
@@ -133,14 +139,13 @@ static const SMMUv3AccelIdrField idr_fields[] = {
 };
 
 static uint32_t smmuv3_accel_idr_get(const uint32_t *regs,
-                                           const SMMUv3AccelIdrField *f)
+                                     const SMMUv3AccelIdrField *f)
 {
     return extract32(regs[f->reg], f->shift, f->len);
 }
 
 static void smmuv3_accel_idr_set(uint32_t *regs,
-                                       const SMMUv3AccelIdrField *f,
-                                       uint32_t v)
+                                 const SMMUv3AccelIdrField *f, uint32_t v)
 {
     regs[f->reg] = deposit32(regs[f->reg], f->shift, f->len, v);
 }
@@ -271,9 +276,9 @@ static void smmuv3_accel_idr_trace(const SMMUv3AccelIdr *idr)
 {
     for (int i = 0; i < ARRAY_SIZE(idr_fields); i++) {
         const SMMUv3AccelIdrField *f = &idr_fields[i];
-
         uint32_t host = idr->resolved ? smmuv3_accel_idr_get(idr->host, f)
                                       : 0;
+
 
         trace_smmuv3_accel_idr_field(f->name, host, f->qemu,
                                      smmuv3_accel_idr_get(idr->guest, f),

@@ -56,8 +56,9 @@ static const char *const ste_target_names[] = {
  * is ILLEGAL (C_BAD_STE).
  */
 static int smmuv3_accel_ste_classify(SMMUv3State *s, const STE *ste,
-                                     uint64_t word0, const char **why)
+                                     const char **why)
 {
+    uint64_t word0 = ste->word[0] | (uint64_t)ste->word[1] << 32;
     uint32_t idr0 = s->idr[0], idr1 = s->idr[1];
     unsigned config = STE_CONFIG(ste);
     unsigned s1fmt = STE_S1FMT(ste);
@@ -266,7 +267,7 @@ void smmuv3_accel_ste_install(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
     if (!STE_VALID(&ste)) {
         target = ACCEL_STE_INVALID;
     } else {
-        target = smmuv3_accel_ste_classify(s, &ste, words[0], &why);
+        target = smmuv3_accel_ste_classify(s, &ste, &why);
         if (target < 0) {
             smmuv3_accel_ste_bad(a, sid, why, report);
             target = ACCEL_STE_INVALID;

@@ -154,6 +154,17 @@ static void assert_refused(const char *profile, const char *opts,
     g_free(a.dir);
 }
 
+/* A host whose tables the guest could not share is refused, saying why */
+static void test_host_cannot_walk_guest_tables(void)
+{
+    assert_refused("noaa64", "",
+                   "the host SMMU cannot walk AArch64 tables (IDR0.TTF=1)");
+    assert_refused("bigendian", "", "the host SMMU cannot walk "
+                   "little-endian tables (IDR0.TTENDIAN=3)");
+    assert_refused("stallforce", "", "the host SMMU forces stalls "
+                   "(IDR0.STALL_MODEL=2)");
+}
+
 static void test_property_host_cannot_honour(void)
 {
     assert_refused("small", ",ril=on", "ril=on cannot be honoured");
@@ -377,6 +388,8 @@ int main(int argc, char **argv)
                    test_idr_properties_json);
     qtest_add_func("/arm-smmuv3-accel/idr/property-host-cannot-honour",
                    test_property_host_cannot_honour);
+    qtest_add_func("/arm-smmuv3-accel/idr/host-cannot-walk-guest-tables",
+                   test_host_cannot_walk_guest_tables);
     qtest_add_func("/arm-smmuv3-accel/host/viommu-refused-cannot-nest",
                    test_viommu_refused_host_cannot_nest);
     qtest_add_func("/arm-smmuv3-accel/props/vfio-before-smmu-refused",
