@@ -11,6 +11,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "hw/registerfields.h"
 #include "arm-smmuv3-accel-model.h"
 #include "arm-smmuv3-qtest.h"
@@ -137,6 +138,46 @@ static void test_group_in_two_slots_refused(void)
     }
 }
 
+/*
+ * Without an iommu_group link QEMU cannot tell the group: the group rules
+ * do not apply (two slots are accepted), rather than every such device
+ * being taken for one group.
+ */
+static void test_unknown_group_not_shared(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *args = NULL;
+    g_autofree char *l0 = NULL, *l1 = NULL;
+    const QListEntry *e;
+    QList *devs;
+    QDict *rsp;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    s1 = model_sysfsdev(&m, "0000:02:00.1", "vfio2", 3);
+    l0 = g_build_filename(s0, "iommu_group", NULL);
+    l1 = g_build_filename(s1, "iommu_group", NULL);
+    g_assert_cmpint(unlink(l0), ==, 0);
+    g_assert_cmpint(unlink(l1), ==, 0);
+    args = g_strdup_printf(two_functions, s0, s1, "3.0");
+    model_start(&m, args);
+    rsp = qtest_qmp(m.qts, "{ 'execute': 'x-query-smmuv3-accel' }");
+    devs = qdict_get_qlist(qobject_to(QDict,
+                                      qlist_peek(qdict_get_qlist(rsp,
+                                                                 "return"))),
+                           "devices");
+    g_assert_cmpint(qlist_size(devs), ==, 2);
+    QLIST_FOREACH_ENTRY(devs, e) {
+        g_assert_cmpint(qdict_get_int(qobject_to(QDict, e->value),
+                                      "host-group"), ==, -1);
+    }
+    qobject_unref(rsp);
+    model_stop(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -144,5 +185,7 @@ int main(int argc, char **argv)
                    test_functions_of_one_slot_share);
     qtest_add_func("/arm-smmuv3-accel/group/two-slots-refused",
                    test_group_in_two_slots_refused);
+    qtest_add_func("/arm-smmuv3-accel/group/unknown-group-not-shared",
+                   test_unknown_group_not_shared);
     return g_test_run();
 }

@@ -276,6 +276,17 @@ static void test_idr_baseline_without_device(void)
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, STLEVEL), ==, 1);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, TERM_MODEL), ==, 1);
     g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, STALL_MODEL), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, MSI), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR1), IDR1, SIDSIZE), ==, 16);
+    /* The rest of the rule table's baseline column */
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, TTENDIAN), ==, 2);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, TTF), ==, 2);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, CD2L), ==, 0);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR0), IDR0, ATS), ==, 0);
+    g_assert_cmpuint(extract32(rd(&a, A_IDR3), 11, 2), ==, 0);   /* BBML */
+    g_assert_cmpuint(extract32(rd(&a, A_IDR5), 10, 2), ==, 0);   /* VAX */
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, GRAN4K), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_IDR5), IDR5, GRAN64K), ==, 0);
     g_assert_cmpint(count(&a, "VIOMMU"), ==, 0);
     accel_stop(&a);
 }
