@@ -15,7 +15,8 @@
 # present, and -B<sysroot libdir>: meson looks for libfdt, which has no
 # pkg-config file, only in the compiler's own search directories).
 # --disable-pie: a static PIE does not link (too many GOT entries in
-# libc.a for -fpic).
+# libc.a for -fpic).  --disable-tcg: L1 runs L2 with KVM only, and the TCG
+# objects are among the slowest to compile.
 #
 # QEMU's configure runs again only when its arguments change.
 #
@@ -68,6 +69,7 @@ args=(
     --static
     --disable-pie
     --enable-kvm
+    --disable-tcg
     --extra-cflags=-I$sysroot/usr/include
 )
 # shellcheck disable=SC2206

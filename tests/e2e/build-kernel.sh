@@ -11,11 +11,21 @@
 # exist.  The unpacked source and the object directory are kept per source
 # version, so that a changed fragment rebuilds incrementally.
 #
-# usage: build-kernel.sh CACHE_DIR    (prints the kernel directory)
+# With --source-only it stops after the download, the unpacking and the
+# configuration (single-threaded steps): e2e.mk runs that in the background
+# while QEMU builds, and a lock makes the full run wait for it.
+#
+# usage: build-kernel.sh [--source-only] CACHE_DIR
+#        (prints the kernel directory, unless --source-only)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${1:?usage: build-kernel.sh CACHE_DIR}
+source_only=0
+if [ "${1:-}" = --source-only ]; then
+    source_only=1
+    shift
+fi
+cache=${1:?usage: build-kernel.sh [--source-only] CACHE_DIR}
 pkg=${E2E_LINUX_SOURCE:-linux-source-7.2}
 release=sid
 fragment=$here/kernel.config
@@ -39,9 +49,18 @@ key=$( { echo "$pkg=$version recipe=$recipe arch=arm64"; cat "$fragment"; } |
        sha256sum | cut -c1-16)
 out=$base/kernel/$version-$key
 if [ -f "$out/Image" ] && [ -d "$out/include/linux" ]; then
+    [ $source_only = 1 ] && exit 0
     say "reusing $out"
     echo "$out"
     exit 0
+fi
+
+# Steps 1-3 one process at a time: a --source-only run in the background
+# may be doing them now.
+exec 9>"$base/.prepare.lock"
+if ! flock -n 9; then
+    say "waiting for the kernel source (being prepared in the background)"
+    flock 9
 fi
 
 now() { date +%s; }
@@ -71,9 +90,10 @@ if [ ! -f "$src/.unpacked" ]; then
         tar -x --to-stdout --wildcards "./usr/src/$pkg.tar.*" |
         tar -xJ -C "$src" --strip-components=1 ||
         die "cannot unpack the kernel source from $deb"
-    touch "$src/.unpacked"
-    times+=("unpack $(( $(now) - t ))")
+    echo $(( $(now) - t )) > "$src/.unpacked"
 fi
+u=$(cat "$src/.unpacked")
+times+=("unpack ${u:-0}")
 
 # 3. Configure: allnoconfig with the fragment, then check the fragment took.
 obj=$base/kbuild/$version
@@ -85,28 +105,39 @@ kmake() {
     make -C "$src" O="$obj" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
         KBUILD_BUILD_USER=e2e KBUILD_BUILD_HOST=e2e "$@"
 }
-say "configuring (arm64 allnoconfig + $(basename "$fragment"))"
-kmake -s KCONFIG_ALLCONFIG="$fragment" allnoconfig >&2 ||
-    die "allnoconfig failed"
-bad=0
-while IFS= read -r line; do
-    case $line in
-    CONFIG_*=n)
-        sym=${line%%=*}
-        if grep -q "^$sym=" "$obj/.config"; then
-            say "$sym is set in the .config, the fragment wants it off"
-            bad=1
-        fi
-        ;;
-    CONFIG_*=*)
-        if ! grep -qxF "$line" "$obj/.config"; then
-            say "fragment line '$line' did not take: $(grep "^${line%%=*}=\|${line%%=*} is not set" "$obj/.config" || echo unset)"
-            bad=1
-        fi
-        ;;
-    esac
-done < "$fragment"
-[ $bad = 0 ] || die "the fragment does not apply to $pkg $version (see above)"
+configure_kernel() {
+    say "configuring (arm64 allnoconfig + $(basename "$fragment"))"
+    rm -f "$obj/.config-key"
+    kmake -s KCONFIG_ALLCONFIG="$fragment" allnoconfig >&2 ||
+        die "allnoconfig failed"
+    bad=0
+    while IFS= read -r line; do
+        case $line in
+        CONFIG_*=n)
+            sym=${line%%=*}
+            if grep -q "^$sym=" "$obj/.config"; then
+                say "$sym is set in the .config, the fragment wants it off"
+                bad=1
+            fi
+            ;;
+        CONFIG_*=*)
+            if ! grep -qxF "$line" "$obj/.config"; then
+                say "fragment line '$line' did not take: $(grep "^${line%%=*}=\|${line%%=*} is not set" "$obj/.config" || echo unset)"
+                bad=1
+            fi
+            ;;
+        esac
+    done < "$fragment"
+    [ $bad = 0 ] || die "the fragment does not apply to $pkg $version (see above)"
+    echo "$key" > "$obj/.config-key"
+}
+# Configured already for this key (by a --source-only run): keep it.
+if [ "$(cat "$obj/.config-key" 2>/dev/null)" != "$key" ] ||
+   [ ! -f "$obj/.config" ]; then
+    configure_kernel
+fi
+flock -u 9
+[ $source_only = 1 ] && { say "source ready for $pkg $version"; exit 0; }
 
 # 4. Build the Image and the uapi headers.
 # Objects of a whole build with this configuration: learnt from the last
