@@ -400,6 +400,27 @@ static int hm_host_cb(void *opaque, const char *section, const char *name,
     }
     if (ps->in_host) {
         uint64_t v;
+        unsigned major, minor;
+        char tail;
+
+        if (!strcmp(key, "sysfs")) {
+            if (strcmp(val, "on") && strcmp(val, "off")) {
+                snprintf(err, errlen, "sysfs '%s': want on or off", val);
+                return -1;
+            }
+            cfg->no_sysfs = !strcmp(val, "off");
+            return 0;
+        }
+        if (!strcmp(key, "kernel")) {
+            if (sscanf(val, "%u.%u%c", &major, &minor, &tail) != 2 ||
+                major < 6 || minor > 999) {
+                snprintf(err, errlen, "kernel '%s': want a release like 6.13",
+                         val);
+                return -1;
+            }
+            cfg->kernel = HM_KERNEL(major, minor);
+            return 0;
+        }
 
         if (hm_parse_u64(val, &v) < 0) {
             snprintf(err, errlen, "bad number for %s", key);

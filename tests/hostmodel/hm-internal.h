@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/resource.h>
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
@@ -207,11 +209,19 @@ typedef struct HmDevice {
     uint64_t ste[4];            /* the physical STE the host installed */
 } HmDevice;
 
+/* The character major of the model's VFIO device files (hm-main.c) */
+#define HM_VFIO_MAJOR 511
+
+/* A kernel release, for the ioctls an older host does not have */
+#define HM_KERNEL(major, minor) ((major) * 1000 + (minor))
+
 typedef struct HmConfig {
     char host_path[512];
     char host_dir[512];
     uint64_t page_size;
     unsigned va_bits;
+    unsigned kernel;            /* HM_KERNEL(major, minor); 0: the newest */
+    bool no_sysfs;              /* [host] sysfs = off */
     HmSmmu smmus[HM_MAX_SMMUS];
     unsigned n_smmus;
     HmDevice devices[HM_MAX_DEVICES];
@@ -333,6 +343,7 @@ typedef struct HmCtx {
     bool closed_reported;
     uint32_t vfio_ioas;
     bool account_mm;
+    int kfd;                /* the memfd behind it: what other processes see */
     struct HmCtx *next;
 } HmCtx;
 
@@ -400,6 +411,12 @@ typedef struct HmState {
      * vEVENTQ fd behave so for MS milliseconds.
      */
     unsigned veventq_hold_ms;
+    /*
+     * HOSTMODEL_CAPS=sys_resource: the process counts as having
+     * CAP_SYS_RESOURCE (a test rig whose root lacks it, as in a container,
+     * standing in for a libvirtd that has it).
+     */
+    bool cap_sys_resource;
     uint64_t seq;
     struct {
         char name[48];
@@ -424,6 +441,11 @@ typedef struct HmReal {
     int (*dup2)(int, int);
     int (*dup3)(int, int, int);
     int (*fcntl)(int, int, ...);
+    int (*fstat)(int, struct stat *);
+    int (*fstat64)(int, struct stat64 *);
+    ssize_t (*readlink)(const char *, char *, size_t);
+    int (*prlimit)(pid_t, __rlimit_resource_t, const struct rlimit64 *,
+                   struct rlimit64 *);
 } HmReal;
 
 extern HM_HIDDEN HmReal hm_real;
@@ -458,6 +480,7 @@ HM_HIDDEN const char *hm_errno_name(int err);
 
 /* hm-iommufd.c: contexts, the object table, ioctl dispatch */
 HM_HIDDEN HmCtx *hm_ctx_new(void);
+HM_HIDDEN void hm_ctx_adopted(HmCtx *ctx);
 HM_HIDDEN void hm_ctx_get(HmCtx *ctx);
 HM_HIDDEN void hm_ctx_put(HmCtx *ctx);
 HM_HIDDEN int hm_iommufd_ioctl(HmCtx *ctx, unsigned long req, uint64_t arg,

@@ -508,7 +508,7 @@ int hm_ioctl_ioas_map_file(HmUcmd *u, void *p)
     if (!ioas) {
         return -ENOENT;
     }
-    if (cmd->fd < 0 || fstat(cmd->fd, &st) < 0) {
+    if (cmd->fd < 0 || hm_real.fstat(cmd->fd, &st) < 0) {
         return -EBADF;
     }
     if (__builtin_add_overflow(cmd->start, cmd->length, &end) ||
@@ -621,6 +621,9 @@ static bool hm_capable_sys_resource(void)
     };
     struct __user_cap_data_struct data[2];
 
+    if (hm.cap_sys_resource) {
+        return true;
+    }
     if (syscall(SYS_capget, &hdr, data) < 0) {
         return false;
     }
@@ -635,6 +638,28 @@ static bool hm_ctx_empty(HmCtx *ctx)
         }
     }
     return true;
+}
+
+/*
+ * The accounting mode is the iommufd file's: it rides in the memfd behind
+ * it, so that a process the file is passed to finds it (hm_adopt()).
+ */
+static void hm_option_publish(HmCtx *ctx)
+{
+    uint64_t v = ctx->account_mm;
+
+    if (ctx->kfd >= 0 && hm_real.pwrite(ctx->kfd, &v, sizeof(v), 0) < 0) {
+        hm_log_event("\"event\":\"option_publish_failed\"");
+    }
+}
+
+void hm_ctx_adopted(HmCtx *ctx)
+{
+    uint64_t v = 0;
+
+    if (hm_real.pread(ctx->kfd, &v, sizeof(v), 0) == sizeof(v)) {
+        ctx->account_mm = v == 1;
+    }
 }
 
 int hm_ioctl_option(HmUcmd *u, void *p)
@@ -664,6 +689,7 @@ int hm_ioctl_option(HmUcmd *u, void *p)
                 return -EINVAL;
             }
             u->ctx->account_mm = cmd->val64;
+            hm_option_publish(u->ctx);
         } else {
             return -EOPNOTSUPP;
         }

@@ -32,6 +32,7 @@ HmCtx *hm_ctx_new(void)
     }
     ctx->serial = ++hm.ctx_serial;
     ctx->refs = 1;
+    ctx->kfd = -1;
     ctx->next = hm.ctxs;
     hm.ctxs = ctx;
     return ctx;
@@ -267,52 +268,60 @@ typedef struct HmIoctlOp {
     unsigned long num;
     const char *name;
     uint32_t size, min_size;
+    unsigned since;             /* the kernel release that added it */
     int (*fn)(HmUcmd *u, void *p);
     HmField fields[10];
 } HmIoctlOp;
 
-#define HM_OP(_num, _fn, _type, _last, ...) \
+#define HM_OP(_num, _since, _fn, _type, _last, ...) \
     [_IOC_NR(_num) - IOMMUFD_CMD_BASE] = { \
         .num = _num, .name = #_num, .size = sizeof(struct _type), \
+        .since = _since, \
         .min_size = offsetof(struct _type, _last) + \
                     sizeof(((struct _type *)0)->_last), \
         .fn = _fn, .fields = { __VA_ARGS__ }, \
     }
 
 static const HmIoctlOp hm_iommufd_ops[] = {
-    HM_OP(IOMMU_DESTROY, hm_ioctl_destroy, iommu_destroy, id,
+    HM_OP(IOMMU_DESTROY, HM_KERNEL(6, 2), hm_ioctl_destroy, iommu_destroy, id,
           HM_F(iommu_destroy, id)),
-    HM_OP(IOMMU_IOAS_ALLOC, hm_ioctl_ioas_alloc, iommu_ioas_alloc,
+    HM_OP(IOMMU_IOAS_ALLOC, HM_KERNEL(6, 2),
+          hm_ioctl_ioas_alloc, iommu_ioas_alloc,
           out_ioas_id, HM_F(iommu_ioas_alloc, flags),
           HM_F(iommu_ioas_alloc, out_ioas_id)),
-    HM_OP(IOMMU_IOAS_ALLOW_IOVAS, hm_ioctl_allow_iovas,
+    HM_OP(IOMMU_IOAS_ALLOW_IOVAS, HM_KERNEL(6, 2), hm_ioctl_allow_iovas,
           iommu_ioas_allow_iovas, allowed_iovas,
           HM_F(iommu_ioas_allow_iovas, ioas_id),
           HM_F(iommu_ioas_allow_iovas, num_iovas),
           HM_F(iommu_ioas_allow_iovas, allowed_iovas)),
-    HM_OP(IOMMU_IOAS_COPY, hm_ioctl_ioas_copy, iommu_ioas_copy, src_iova,
+    HM_OP(IOMMU_IOAS_COPY, HM_KERNEL(6, 2),
+          hm_ioctl_ioas_copy, iommu_ioas_copy, src_iova,
           HM_F(iommu_ioas_copy, flags), HM_F(iommu_ioas_copy, dst_ioas_id),
           HM_F(iommu_ioas_copy, src_ioas_id), HM_F(iommu_ioas_copy, length),
           HM_F(iommu_ioas_copy, dst_iova), HM_F(iommu_ioas_copy, src_iova)),
-    HM_OP(IOMMU_IOAS_IOVA_RANGES, hm_ioctl_iova_ranges,
+    HM_OP(IOMMU_IOAS_IOVA_RANGES, HM_KERNEL(6, 2), hm_ioctl_iova_ranges,
           iommu_ioas_iova_ranges, out_iova_alignment,
           HM_F(iommu_ioas_iova_ranges, ioas_id),
           HM_F(iommu_ioas_iova_ranges, num_iovas),
           HM_F(iommu_ioas_iova_ranges, allowed_iovas),
           HM_F(iommu_ioas_iova_ranges, out_iova_alignment)),
-    HM_OP(IOMMU_IOAS_MAP, hm_ioctl_ioas_map, iommu_ioas_map, iova,
+    HM_OP(IOMMU_IOAS_MAP, HM_KERNEL(6, 2),
+          hm_ioctl_ioas_map, iommu_ioas_map, iova,
           HM_F(iommu_ioas_map, flags), HM_F(iommu_ioas_map, ioas_id),
           HM_F(iommu_ioas_map, user_va), HM_F(iommu_ioas_map, length),
           HM_F(iommu_ioas_map, iova)),
-    HM_OP(IOMMU_IOAS_UNMAP, hm_ioctl_ioas_unmap, iommu_ioas_unmap, length,
+    HM_OP(IOMMU_IOAS_UNMAP, HM_KERNEL(6, 2),
+          hm_ioctl_ioas_unmap, iommu_ioas_unmap, length,
           HM_F(iommu_ioas_unmap, ioas_id), HM_F(iommu_ioas_unmap, iova),
           HM_F(iommu_ioas_unmap, length)),
-    HM_OP(IOMMU_OPTION, hm_ioctl_option, iommu_option, val64,
+    HM_OP(IOMMU_OPTION, HM_KERNEL(6, 2), hm_ioctl_option, iommu_option, val64,
           HM_F(iommu_option, option_id), HM_F(iommu_option, op),
           HM_F(iommu_option, object_id), HM_F(iommu_option, val64)),
-    HM_OP(IOMMU_VFIO_IOAS, hm_ioctl_vfio_ioas, iommu_vfio_ioas, __reserved,
+    HM_OP(IOMMU_VFIO_IOAS, HM_KERNEL(6, 2),
+          hm_ioctl_vfio_ioas, iommu_vfio_ioas, __reserved,
           HM_F(iommu_vfio_ioas, ioas_id), HM_F(iommu_vfio_ioas, op)),
-    HM_OP(IOMMU_HWPT_ALLOC, hm_ioctl_hwpt_alloc, iommu_hwpt_alloc,
+    HM_OP(IOMMU_HWPT_ALLOC, HM_KERNEL(6, 6),
+          hm_ioctl_hwpt_alloc, iommu_hwpt_alloc,
           __reserved, HM_F(iommu_hwpt_alloc, flags),
           HM_F(iommu_hwpt_alloc, dev_id), HM_F(iommu_hwpt_alloc, pt_id),
           HM_F(iommu_hwpt_alloc, out_hwpt_id),
@@ -320,60 +329,66 @@ static const HmIoctlOp hm_iommufd_ops[] = {
           HM_F(iommu_hwpt_alloc, data_len),
           HM_F(iommu_hwpt_alloc, data_uptr),
           HM_F(iommu_hwpt_alloc, fault_id)),
-    HM_OP(IOMMU_GET_HW_INFO, hm_ioctl_get_hw_info, iommu_hw_info,
+    HM_OP(IOMMU_GET_HW_INFO, HM_KERNEL(6, 6),
+          hm_ioctl_get_hw_info, iommu_hw_info,
           __reserved, HM_F(iommu_hw_info, flags),
           HM_F(iommu_hw_info, dev_id), HM_F(iommu_hw_info, data_len),
           HM_F(iommu_hw_info, data_uptr),
           HM_F(iommu_hw_info, out_data_type),
           HM_F(iommu_hw_info, out_max_pasid_log2),
           HM_F(iommu_hw_info, out_capabilities)),
-    HM_OP(IOMMU_HWPT_SET_DIRTY_TRACKING, hm_ioctl_set_dirty,
+    HM_OP(IOMMU_HWPT_SET_DIRTY_TRACKING, HM_KERNEL(6, 7), hm_ioctl_set_dirty,
           iommu_hwpt_set_dirty_tracking, __reserved,
           HM_F(iommu_hwpt_set_dirty_tracking, flags),
           HM_F(iommu_hwpt_set_dirty_tracking, hwpt_id)),
-    HM_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, hm_ioctl_get_dirty,
+    HM_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, HM_KERNEL(6, 7), hm_ioctl_get_dirty,
           iommu_hwpt_get_dirty_bitmap, data,
           HM_F(iommu_hwpt_get_dirty_bitmap, hwpt_id),
           HM_F(iommu_hwpt_get_dirty_bitmap, flags),
           HM_F(iommu_hwpt_get_dirty_bitmap, iova),
           HM_F(iommu_hwpt_get_dirty_bitmap, length),
           HM_F(iommu_hwpt_get_dirty_bitmap, page_size)),
-    HM_OP(IOMMU_HWPT_INVALIDATE, hm_ioctl_hwpt_invalidate,
+    HM_OP(IOMMU_HWPT_INVALIDATE, HM_KERNEL(6, 8), hm_ioctl_hwpt_invalidate,
           iommu_hwpt_invalidate, __reserved,
           HM_F(iommu_hwpt_invalidate, hwpt_id),
           HM_F(iommu_hwpt_invalidate, data_uptr),
           HM_F(iommu_hwpt_invalidate, data_type),
           HM_F(iommu_hwpt_invalidate, entry_len),
           HM_F(iommu_hwpt_invalidate, entry_num)),
-    HM_OP(IOMMU_FAULT_QUEUE_ALLOC, hm_ioctl_fault_alloc, iommu_fault_alloc,
+    HM_OP(IOMMU_FAULT_QUEUE_ALLOC, HM_KERNEL(6, 11),
+          hm_ioctl_fault_alloc, iommu_fault_alloc,
           out_fault_fd, HM_F(iommu_fault_alloc, flags)),
-    HM_OP(IOMMU_IOAS_MAP_FILE, hm_ioctl_ioas_map_file, iommu_ioas_map_file,
+    HM_OP(IOMMU_IOAS_MAP_FILE, HM_KERNEL(6, 13),
+          hm_ioctl_ioas_map_file, iommu_ioas_map_file,
           iova, HM_F(iommu_ioas_map_file, flags),
           HM_F(iommu_ioas_map_file, ioas_id), HM_F(iommu_ioas_map_file, fd),
           HM_F(iommu_ioas_map_file, start),
           HM_F(iommu_ioas_map_file, length),
           HM_F(iommu_ioas_map_file, iova)),
-    HM_OP(IOMMU_VIOMMU_ALLOC, hm_ioctl_viommu_alloc, iommu_viommu_alloc,
+    HM_OP(IOMMU_VIOMMU_ALLOC, HM_KERNEL(6, 13),
+          hm_ioctl_viommu_alloc, iommu_viommu_alloc,
           out_viommu_id, HM_F(iommu_viommu_alloc, flags),
           HM_F(iommu_viommu_alloc, type), HM_F(iommu_viommu_alloc, dev_id),
           HM_F(iommu_viommu_alloc, hwpt_id),
           HM_F(iommu_viommu_alloc, out_viommu_id)),
-    HM_OP(IOMMU_VDEVICE_ALLOC, hm_ioctl_vdevice_alloc, iommu_vdevice_alloc,
+    HM_OP(IOMMU_VDEVICE_ALLOC, HM_KERNEL(6, 13),
+          hm_ioctl_vdevice_alloc, iommu_vdevice_alloc,
           virt_id, HM_F(iommu_vdevice_alloc, viommu_id),
           HM_F(iommu_vdevice_alloc, dev_id),
           HM_F(iommu_vdevice_alloc, out_vdevice_id),
           HM_F(iommu_vdevice_alloc, virt_id)),
-    HM_OP(IOMMU_IOAS_CHANGE_PROCESS, hm_ioctl_change_process,
+    HM_OP(IOMMU_IOAS_CHANGE_PROCESS, HM_KERNEL(6, 14), hm_ioctl_change_process,
           iommu_ioas_change_process, __reserved,
           HM_F(iommu_ioas_change_process, __reserved)),
-    HM_OP(IOMMU_VEVENTQ_ALLOC, hm_ioctl_veventq_alloc, iommu_veventq_alloc,
+    HM_OP(IOMMU_VEVENTQ_ALLOC, HM_KERNEL(6, 15),
+          hm_ioctl_veventq_alloc, iommu_veventq_alloc,
           out_veventq_fd, HM_F(iommu_veventq_alloc, flags),
           HM_F(iommu_veventq_alloc, viommu_id),
           HM_F(iommu_veventq_alloc, type),
           HM_F(iommu_veventq_alloc, veventq_depth),
           HM_F(iommu_veventq_alloc, out_veventq_id),
           HM_F(iommu_veventq_alloc, out_veventq_fd)),
-    HM_OP(IOMMU_HW_QUEUE_ALLOC, hm_ioctl_hw_queue_alloc,
+    HM_OP(IOMMU_HW_QUEUE_ALLOC, HM_KERNEL(6, 17), hm_ioctl_hw_queue_alloc,
           iommu_hw_queue_alloc, length,
           HM_F(iommu_hw_queue_alloc, flags),
           HM_F(iommu_hw_queue_alloc, viommu_id),
@@ -395,6 +410,11 @@ static const HmIoctlOp *hm_iommufd_op(unsigned long req)
     }
     if (!hm_iommufd_ops[nr - IOMMUFD_CMD_BASE].fn ||
         hm_iommufd_ops[nr - IOMMUFD_CMD_BASE].num != req) {
+        return NULL;
+    }
+    /* an older host's ioctl table ends before it: ENOTTY */
+    if (hm.cfg.kernel &&
+        hm_iommufd_ops[nr - IOMMUFD_CMD_BASE].since > hm.cfg.kernel) {
         return NULL;
     }
     return &hm_iommufd_ops[nr - IOMMUFD_CMD_BASE];

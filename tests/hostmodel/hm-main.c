@@ -18,6 +18,9 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "hm-internal.h"
@@ -43,6 +46,10 @@ static void hm_resolve_real_once(void)
     hm_real.dup2 = dlsym(RTLD_NEXT, "dup2");
     hm_real.dup3 = dlsym(RTLD_NEXT, "dup3");
     hm_real.fcntl = dlsym(RTLD_NEXT, "fcntl");
+    hm_real.fstat = dlsym(RTLD_NEXT, "fstat");
+    hm_real.fstat64 = dlsym(RTLD_NEXT, "fstat64");
+    hm_real.readlink = dlsym(RTLD_NEXT, "readlink");
+    hm_real.prlimit = dlsym(RTLD_NEXT, "prlimit64");
 }
 
 void hm_resolve_real(void)
@@ -90,21 +97,18 @@ int hm_new_kfd(bool cloexec)
 /*
  * /dev/iommu is backed by an empty memfd named after it: poll() reports
  * it ready, like a file without a poll operation, and /proc/PID/fd tells
- * what it is.  A VFIO device file is backed by /dev/null, a character
- * device (1:3), because VMMs check that what they open is one: QEMU's
- * sysfsdev= path compares st_rdev with the vfio-dev/vfioN/dev of the
- * device's sysfs directory, which a test can fake with "1:3".
+ * what it is.  A VFIO device file is backed by a memfd named after its
+ * device, which fstat() shows as the kernel's VFIO cdev (hm_vfio_stat()).
+ * The names let a process adopt the files another one opened and passed
+ * to it (hm_adopt()).
  */
 static int hm_new_file_kfd(const char *name, bool is_device, bool cloexec)
 {
     char n[64];
     int fd;
 
-    if (is_device) {
-        fd = hm_real.open("/dev/null", O_RDWR | (cloexec ? O_CLOEXEC : 0), 0);
-        return fd < 0 ? -errno : fd;
-    }
-    snprintf(n, sizeof(n), "hostmodel:%s", name);
+    snprintf(n, sizeof(n), is_device ? "hostmodel:vfio:%s" : "hostmodel:%s",
+             name);
     fd = memfd_create(n, cloexec ? MFD_CLOEXEC : 0);
     return fd < 0 ? -errno : fd;
 }
@@ -240,9 +244,13 @@ static const char *hm_model_path(int dirfd, const char *path)
     return NULL;
 }
 
-static int hm_open_model(const char *path, int flags)
+/*
+ * Open the model file @path; with @kfd >= 0, as that fd, which another
+ * process opened (hm_adopt()), else on a new backing fd.
+ */
+static int hm_open_model_as(const char *path, int flags, int kfd_in)
 {
-    HmCall call = { .name = "open", .fd = -1 };
+    HmCall call = { .name = kfd_in < 0 ? "open" : "adopt", .fd = kfd_in };
     HmFile *f = NULL;
     HmDevice *dev;
     int kfd, rc;
@@ -264,7 +272,8 @@ static int hm_open_model(const char *path, int flags)
         }
     }
     if (rc == 0) {
-        kfd = hm_new_file_kfd(dev ? dev->name : "iommu", dev != NULL,
+        kfd = kfd_in >= 0 ? kfd_in :
+              hm_new_file_kfd(dev ? dev->name : "iommu", dev != NULL,
                               flags & O_CLOEXEC);
         if (kfd < 0) {
             rc = kfd;
@@ -272,6 +281,12 @@ static int hm_open_model(const char *path, int flags)
             hm_file_put(f);
         } else {
             f->kfd_first = kfd;
+            if (!dev) {
+                f->u.ctx->kfd = kfd;
+                if (kfd_in >= 0) {
+                    hm_ctx_adopted(f->u.ctx);
+                }
+            }
             rc = hm_fd_install(f, kfd);
             call.fd = kfd;
             hm_call_out(&call, "\"file\":\"%s\"",
@@ -285,6 +300,49 @@ static int hm_open_model(const char *path, int flags)
         return -1;
     }
     return rc;
+}
+
+static int hm_open_model(const char *path, int flags)
+{
+    return hm_open_model_as(path, flags, -1);
+}
+
+/*
+ * A model file another process opened and passed here (libvirt opens
+ * /dev/iommu and the VFIO cdevs and hands QEMU the fds, at exec or over
+ * QMP getfd): the kernel shares the open file between the processes; the
+ * model, one per process, learns it on the first ioctl here.  What the
+ * opener did to an iommufd that must outlive it, its accounting mode, is
+ * kept in the memfd.
+ */
+static bool hm_adopt(int fd)
+{
+    char link[64], target[128], path[160];
+    const char *name;
+    ssize_t n;
+
+    if (fd < 0 || fd >= HM_MAX_FDS || !hm.active) {
+        return false;
+    }
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    n = hm_real.readlink(link, target, sizeof(target) - 1);
+    if (n <= 0) {
+        return false;
+    }
+    target[n] = '\0';
+    if (strncmp(target, "/memfd:hostmodel:", 17)) {
+        return false;
+    }
+    name = target + 17;
+    if (!strncmp(name, "iommu ", 6) || !strcmp(name, "iommu")) {
+        snprintf(path, sizeof(path), "/dev/iommu");
+    } else if (!strncmp(name, "vfio:", 5)) {
+        snprintf(path, sizeof(path), "/dev/vfio/devices/%.*s",
+                 (int)strcspn(name + 5, " "), name + 5);
+    } else {
+        return false;
+    }
+    return hm_open_model_as(path, O_RDWR, fd) == fd;
 }
 
 static int hm_do_open(int dirfd, bool at, const char *path, int flags,
@@ -510,7 +568,9 @@ HM_EXPORT int ioctl(int fd, unsigned long req, ...)
     va_end(ap);
 
     hm_resolve_real();
-    if (!hm_fd_is_model(fd)) {
+    /* IOMMUFD_TYPE and VFIO_TYPE are both ';' */
+    if (!hm_fd_is_model(fd) &&
+        (_IOC_TYPE(req) != IOMMUFD_TYPE || !hm_adopt(fd))) {
         return hm_real.ioctl(fd, req, arg);
     }
     pthread_mutex_lock(&hm.lock);
@@ -759,9 +819,21 @@ static void hm_atfork_prepare(void)
     pthread_mutex_lock(&hm.lock);
 }
 
-static void hm_atfork_release(void)
+static void hm_atfork_parent(void)
 {
     pthread_mutex_unlock(&hm.lock);
+}
+
+/*
+ * The child's only thread has a new thread id, and a recursive mutex only
+ * unlocks for the id that locked it: start the child on a fresh one (else
+ * a process that forks twice, as -daemonize does, deadlocks).
+ */
+static void hm_atfork_child(void)
+{
+    pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+    memcpy(&hm.lock, &fresh, sizeof(fresh));
 }
 
 static void __attribute__((constructor)) hm_init(void)
@@ -770,7 +842,7 @@ static void __attribute__((constructor)) hm_init(void)
     char err[512];
 
     hm_resolve_real();
-    pthread_atfork(hm_atfork_prepare, hm_atfork_release, hm_atfork_release);
+    pthread_atfork(hm_atfork_prepare, hm_atfork_parent, hm_atfork_child);
     host = getenv("HOSTMODEL_HOST");
     if (!host || !*host) {
         return;     /* inert: everything goes to libc */
@@ -790,6 +862,14 @@ static void __attribute__((constructor)) hm_init(void)
     s = getenv("HOSTMODEL_FAIL");
     if (s && *s) {
         hm_parse_fail_env(s);
+    }
+    s = getenv("HOSTMODEL_CAPS");
+    if (s && *s) {
+        if (strcmp(s, "sys_resource")) {
+            hm_fatal("HOSTMODEL_CAPS=%s: only sys_resource is known%s", s,
+                     "");
+        }
+        hm.cap_sys_resource = true;
     }
     hm.active = true;
     s = getenv("HOSTMODEL_PREOPEN");
@@ -815,4 +895,144 @@ static void __attribute__((destructor)) hm_fini(void)
         fflush(hm.log);
     }
     pthread_mutex_unlock(&hm.lock);
+}
+
+/* ---- stat and sysfs of the VFIO device files ---- */
+
+/*
+ * The kernel's VFIO cdevs are character devices of a dynamic major, the
+ * minor being N of vfioN; /sys/dev/char/MAJ:MIN is the vfio-dev device,
+ * whose "device" link is the PCI device with its iommu_group link.  The
+ * model's device files look the same to fstat(), and readlink() of that
+ * iommu_group answers for them; [host] sysfs = off stops it, as in a
+ * sandbox without /sys.  (A test that fakes a sysfsdev= directory writes
+ * HM_VFIO_MAJOR:N in its vfio-dev/vfioN/dev.)
+ */
+static unsigned hm_vfio_minor(const HmDevice *d)
+{
+    unsigned n;
+    char tail;
+
+    if (sscanf(d->name, "vfio%u%c", &n, &tail) == 1) {
+        return n;
+    }
+    return 1000 + (unsigned)(d - hm.cfg.devices);
+}
+
+static void hm_vfio_stat(int fd, struct stat *st)
+{
+    HmFile *f;
+
+    pthread_mutex_lock(&hm.lock);
+    f = hm_fd_peek(fd);
+    if (f && f->type == HM_FILE_VFIO) {
+        st->st_mode = S_IFCHR | 0600;
+        st->st_rdev = makedev(HM_VFIO_MAJOR, hm_vfio_minor(f->u.vf->dev));
+    }
+    pthread_mutex_unlock(&hm.lock);
+}
+
+HM_EXPORT int fstat(int fd, struct stat *st)
+{
+    int rc;
+
+    hm_resolve_real();
+    rc = hm_real.fstat(fd, st);
+    if (rc == 0 && hm_fd_is_model(fd)) {
+        hm_vfio_stat(fd, st);
+    }
+    return rc;
+}
+
+HM_EXPORT int fstat64(int fd, struct stat64 *st)
+{
+    int rc;
+
+    hm_resolve_real();
+    rc = hm_real.fstat64(fd, st);
+    if (rc == 0 && hm_fd_is_model(fd)) {
+        hm_vfio_stat(fd, (struct stat *)st);
+    }
+    return rc;
+}
+
+HM_EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
+{
+    unsigned maj, min;
+    char target[64];
+    int end = 0;
+    size_t n;
+
+    hm_resolve_real();
+    if (!hm.active || hm.cfg.no_sysfs ||
+        sscanf(path, "/sys/dev/char/%u:%u/device/iommu_group%n",
+               &maj, &min, &end) != 2 || !end || path[end] ||
+        maj != HM_VFIO_MAJOR) {
+        return hm_real.readlink(path, buf, len);
+    }
+    for (unsigned i = 0; i < hm.cfg.n_devices; i++) {
+        if (hm_vfio_minor(&hm.cfg.devices[i]) != min) {
+            continue;
+        }
+        n = snprintf(target, sizeof(target), "../../../kernel/iommu_groups/%d",
+                     hm.cfg.devices[i].group);
+        n = n < len ? n : len;
+        memcpy(buf, target, n);
+        return n;
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+HM_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t len,
+                                 size_t buflen)
+{
+    if (len > buflen) {
+        abort();    /* what glibc's check does: a caller's overflow */
+    }
+    return readlink(path, buf, len);
+}
+
+/* ---- what CAP_SYS_RESOURCE allows ---- */
+
+/*
+ * With HOSTMODEL_CAPS=sys_resource, raising RLIMIT_MEMLOCK (libvirt does
+ * it for QEMU, to cover the pinned guest memory) succeeds where only the
+ * missing capability refused it; the limit itself stays, and the model
+ * does not account pinned pages against it.
+ */
+HM_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource,
+                        const struct rlimit64 *new_limit,
+                        struct rlimit64 *old_limit)
+{
+    int rc;
+
+    hm_resolve_real();
+    rc = hm_real.prlimit(pid, resource, new_limit, old_limit);
+    if (rc < 0 && errno == EPERM && hm.cap_sys_resource &&
+        resource == RLIMIT_MEMLOCK && new_limit) {
+        hm_log_event("\"event\":\"memlock_raise_granted\",\"pid\":%d",
+                     (int)pid);
+        return 0;
+    }
+    return rc;
+}
+
+HM_EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource,
+                      const struct rlimit *new_limit, struct rlimit *old_limit)
+{
+    return prlimit64(pid, resource, (const struct rlimit64 *)new_limit,
+                     (struct rlimit64 *)old_limit);
+}
+
+HM_EXPORT int setrlimit(__rlimit_resource_t resource,
+                        const struct rlimit *limit)
+{
+    return prlimit(0, resource, limit, NULL);
+}
+
+HM_EXPORT int setrlimit64(__rlimit_resource_t resource,
+                          const struct rlimit64 *limit)
+{
+    return prlimit64(0, resource, limit, NULL);
 }

@@ -5,8 +5,10 @@
  * environment; and the child modes main() runs for them.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,7 +61,7 @@ bool t_control_channel(void)
     return true;
 }
 
-static const char *tmpdir(void)
+const char *tmpdir(void)
 {
     const char *t = getenv("HOSTMODEL_TEST_TMPDIR");
 
@@ -67,7 +69,7 @@ static const char *tmpdir(void)
 }
 
 /* Run this program again as a child with extra environment */
-static int run_child(const char *mode, const char *const *env_add,
+int run_child(const char *mode, const char *const *env_add,
                      bool keep_host)
 {
     char *envp[64];
@@ -278,4 +280,38 @@ int child_inert(void)
         return 1;
     }
     return 0;
+}
+
+/* Raise RLIMIT_MEMLOCK's hard limit: 0, or the errno */
+int child_memlock(void)
+{
+    struct rlimit r;
+
+    if (getrlimit(RLIMIT_MEMLOCK, &r)) {
+        return 99;
+    }
+    if (r.rlim_max != RLIM_INFINITY) {
+        r.rlim_max += 1 << 20;
+    }
+    r.rlim_cur = r.rlim_max;
+    return setrlimit(RLIMIT_MEMLOCK, &r) ? errno : 0;
+}
+
+/* HOSTMODEL_CAPS=sys_resource lets a raise of RLIMIT_MEMLOCK through */
+bool t_caps_memlock(void)
+{
+    static const char *const env[] = { "HOSTMODEL_CAPS=sys_resource", NULL };
+    struct rlimit r;
+
+    CHECK(run_child("child-memlock", env, true) == 0);
+    /* without it: refused, unless this process has the capability */
+    CHECK(getrlimit(RLIMIT_MEMLOCK, &r) == 0);
+    if (r.rlim_max != RLIM_INFINITY &&
+        setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ r.rlim_max + 1,
+                                                    r.rlim_max + 1 })) {
+        CHECK(run_child("child-memlock", NULL, true) == EPERM);
+    } else {
+        setrlimit(RLIMIT_MEMLOCK, &r);
+    }
+    return true;
 }

@@ -310,6 +310,16 @@ int main(int argc, char **argv)
             return child_preopen();
         } else if (!strcmp(argv[1], "child-inert")) {
             return child_inert();
+        } else if (!strcmp(argv[1], "child-kernel")) {
+            return child_kernel();
+        } else if (!strcmp(argv[1], "child-adopt")) {
+            return child_adopt();
+        } else if (!strcmp(argv[1], "child-adopt-parent")) {
+            return child_adopt_parent();
+        } else if (!strcmp(argv[1], "child-fork-twice")) {
+            return child_fork_twice();
+        } else if (!strcmp(argv[1], "child-memlock")) {
+            return child_memlock();
         }
         return 99;
     }
@@ -327,6 +337,9 @@ int main(int argc, char **argv)
     run("ids_are_lowest_free", t_ids_lowest_free);
     run("dup_shares_the_file", t_dup_shares_file);
     run("closing_context_frees_objects", t_ctx_release_frees);
+    run("older_kernel_lacks_newer_ioctls", t_kernel_release);
+    run("passed_fds_adopted", t_passed_fds_adopted);
+    run("fork_twice_as_a_daemon", t_fork_twice);
     run("device_needs_bind", t_device_needs_bind);
     run("bind_rules", t_bind_rules);
     run("bind_group_has_one_owner", t_bind_group_one_owner);
@@ -390,6 +403,7 @@ int main(int argc, char **argv)
     run("fail_from_environment", t_fail_env);
     run("preopen_fixed_fds", t_preopen);
     run("inert_without_host", t_inert);
+    run("caps_sys_resource_memlock", t_caps_memlock);
 
     printf("1..%u\n", n_run);
     printf("hostmodel: %u passed, %u failed\n", n_run - n_failed, n_failed);

@@ -99,6 +99,10 @@ bool nest_setup(Nest *n, const char *dev);
 /* the hex number after "ok " in the reply to control command "CMD DEV" */
 uint64_t read_ull(const char *cmd, const char *dev);
 
+/* test-hm-control.c: a scratch directory; this program again as "MODE" */
+const char *tmpdir(void);
+int run_child(const char *mode, const char *const *env_add, bool keep_host);
+
 /* ---- the test cases, in the order of their files ---- */
 
 /* test-hm-iommufd.c */
@@ -108,6 +112,13 @@ bool t_ioctl_size_rules(void);
 bool t_ids_lowest_free(void);
 bool t_dup_shares_file(void);
 bool t_ctx_release_frees(void);
+bool t_kernel_release(void);
+int child_kernel(void);
+bool t_passed_fds_adopted(void);
+int child_adopt(void);
+int child_adopt_parent(void);
+bool t_fork_twice(void);
+int child_fork_twice(void);
 
 /* test-hm-ioas.c */
 bool t_ioas_map_unmap(void);
@@ -185,10 +196,12 @@ bool t_call_log(void);
 bool t_fail_env(void);
 bool t_preopen(void);
 bool t_inert(void);
+bool t_caps_memlock(void);
 int child_leak(void);
 int child_noleak(void);
 int child_fail_env(void);
 int child_preopen(void);
 int child_inert(void);
+int child_memlock(void);
 
 #endif /* TEST_HOSTMODEL_H */
