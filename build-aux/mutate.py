@@ -38,6 +38,7 @@ SUITES = [
     ('tests/qtest/arm-smmuv3-accel-emulated-test', 120),
     ('tests/qtest/arm-smmuv3-accel-hotplug-test', 240),
     ('tests/qtest/arm-smmuv3-accel-group-test', 120),
+    ('tests/qtest/arm-smmuv3-accel-kernel-test', 60),
     ('tests/qtest/arm-smmuv3-accel-instances-test', 120),
     ('tests/qtest/arm-smmuv3-accel-hostile-test', 240),
     ('tests/qtest/arm-smmuv3-accel-fdt-test', 120),

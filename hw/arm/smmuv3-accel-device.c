@@ -12,6 +12,7 @@
 #include "qemu/error-report.h"
 #include "qemu/cutils.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/vfio/vfio-device.h"
 #include "system/iommufd-nesting.h"
 #include "smmuv3-accel-internal.h"
 #include "trace.h"
@@ -35,28 +36,60 @@ uint32_t smmuv3_accel_device_sid(SMMUv3AccelDevice *dev)
     return PCI_BUILD_BDF(pci_bus_num(dev->bus), dev->devfn);
 }
 
-/*
- * The host iommu group of an assigned device, from its sysfs directory;
- * -1 when QEMU was given an fd and cannot tell.
- */
-int smmuv3_accel_device_host_group(PCIBus *bus, int devfn)
+/* The group that @dir's iommu_group link names; -1 without one */
+static int smmuv3_accel_device_group_link(const char *dir)
 {
-    PCIDevice *pdev = bus->devices[devfn];
-    g_autofree char *sysfs = NULL, *link = NULL, *target = NULL;
+    g_autofree char *link = g_build_filename(dir, "iommu_group", NULL);
+    g_autofree char *target = g_file_read_link(link, NULL);
     g_autofree char *base = NULL;
     int group;
 
-    sysfs = object_property_get_str(OBJECT(pdev), "sysfsdev", NULL);
-    if (!sysfs) {
-        return -1;
-    }
-    link = g_build_filename(sysfs, "iommu_group", NULL);
-    target = g_file_read_link(link, NULL);
     if (!target) {
         return -1;
     }
     base = g_path_get_basename(target);
-    return qemu_strtoi(base, NULL, 10, &group) ? -1 : group;
+    return qemu_strtoi(base, NULL, 10, &group) || group < 0 ? -1 : group;
+}
+
+/*
+ * The host iommu group of an assigned device: from the sysfs directory
+ * QEMU opened it by, else from the device file itself (libvirt passes an
+ * fd): a VFIO cdev's /sys/dev/char/MAJ:MIN/device is the PCI device.
+ * Without it the group rules cannot be kept: refused.
+ */
+int smmuv3_accel_device_host_group(PCIBus *bus, int devfn,
+                                   HostIOMMUDevice *hiod, Error **errp)
+{
+    PCIDevice *pdev = bus->devices[devfn];
+    /* only VFIO creates iommufd host IOMMU devices */
+    VFIODevice *vbasedev = hiod->agent;
+    g_autofree char *sysfs = NULL, *chardev = NULL;
+    struct stat st;
+    int group = -1;
+
+    sysfs = object_property_get_str(OBJECT(pdev), "sysfsdev", NULL);
+    if (sysfs && *sysfs) {
+        group = smmuv3_accel_device_group_link(sysfs);
+    }
+    if (group < 0 && vbasedev && !fstat(vbasedev->fd, &st) &&
+        S_ISCHR(st.st_mode)) {
+        chardev = g_strdup_printf("/sys/dev/char/%u:%u/device",
+                                  major(st.st_rdev), minor(st.st_rdev));
+        group = smmuv3_accel_device_group_link(chardev);
+    }
+    trace_smmuv3_accel_host_group(devfn, group);
+    if (group < 0) {
+        g_autofree char *where = g_strjoin(" nor in ",
+                                           sysfs && *sysfs ? sysfs : chardev,
+                                           sysfs && *sysfs ? chardev : NULL,
+                                           NULL);
+
+        error_setg(errp, "cannot read the device's host iommu group (no "
+                   "iommu_group link in %s): arm-smmuv3,accel=on needs it "
+                   "to keep the devices of one group together; let QEMU "
+                   "read /sys", where ? where : "its sysfs directory");
+    }
+    return group;
 }
 
 /*
@@ -69,9 +102,6 @@ bool smmuv3_accel_device_check_group(SMMUv3Accel *a, PCIBus *bus, int devfn,
 {
     SMMUv3AccelDevice *m;
 
-    if (group < 0) {
-        return true;
-    }
     QLIST_FOREACH(m, &a->devices, next) {
         if (m->host_group == group &&
             (m->bus != bus || PCI_SLOT(m->devfn) != PCI_SLOT(devfn))) {
@@ -97,9 +127,6 @@ static void smmuv3_accel_device_group_moved(SMMUv3AccelDevice *dev,
 {
     SMMUv3AccelDevice *m;
 
-    if (dev->host_group < 0) {
-        return;
-    }
     QLIST_FOREACH(m, &dev->accel->devices, next) {
         if (m == dev || m->host_group != dev->host_group) {
             continue;
@@ -150,8 +177,9 @@ bool smmuv3_accel_device_ensure_vdevice(SMMUv3AccelDevice *dev, uint32_t sid,
     if (dev->vdevice_id) {
         /*
          * The guest renumbered the bus: the vSID follows it.  The device
-         * leaves its stage-1 HWPT first, which holds the vDEVICE; if it
-         * cannot, both stay and the new STE is refused.
+         * leaves its stage-1 HWPT first, whose attachment holds the
+         * vDEVICE; if it cannot, both stay and the new STE is refused.
+         * That HWPT is freed by the caller, once the new one is attached.
          */
         if (!host_iommu_device_iommufd_attach_hwpt(dev->idev,
                                                    a->abort_hwpt_id,
@@ -162,7 +190,6 @@ bool smmuv3_accel_device_ensure_vdevice(SMMUv3AccelDevice *dev, uint32_t sid,
         }
         dev->hwpt_id = a->abort_hwpt_id;
         smmuv3_accel_device_group_moved(dev, a->abort_hwpt_id);
-        smmuv3_accel_free_id(a, &dev->s1_hwpt_id);
         smmuv3_accel_free_id(a, &dev->vdevice_id);
     }
     if (!iommufd_backend_alloc_vdevice(a->be, a->viommu_id,
@@ -188,7 +215,6 @@ void smmuv3_accel_device_release(SMMUv3AccelDevice *dev)
     } else if (dev->hwpt_id) {
         smmuv3_accel_device_group_moved(dev, dev->vfio_hwpt_id);
     }
-    dev->hwpt_id = 0;
     smmuv3_accel_free_id(a, &dev->s1_hwpt_id);
     smmuv3_accel_free_id(a, &dev->vdevice_id);
     if (dev->sdev) {

@@ -199,7 +199,7 @@ static void smmuv3_accel_device_leave(SMMUv3Accel *a, SMMUv3AccelDevice *dev,
 
     smmuv3_accel_device_release(dev);
     QLIST_FOREACH(m, &a->devices, next) {
-        if (reinstall_group && group >= 0 && m->host_group == group) {
+        if (reinstall_group && m->host_group == group) {
             smmuv3_accel_ste_install(a, m, false);
         }
     }
@@ -235,8 +235,9 @@ static bool smmuv3_accel_set_iommu_device(PCIBus *bus, void *opaque,
                    "use the same iommufd object");
         return false;
     }
-    group = smmuv3_accel_device_host_group(bus, devfn);
-    if (!smmuv3_accel_device_check_group(a, bus, devfn, group, errp)) {
+    group = smmuv3_accel_device_host_group(bus, devfn, hiod, errp);
+    if (group < 0 ||
+        !smmuv3_accel_device_check_group(a, bus, devfn, group, errp)) {
         return false;
     }
     info = &hiod->caps.vendor_caps.smmuv3;

@@ -138,16 +138,49 @@ static void test_group_in_two_slots_refused(void)
     }
 }
 
+/* The two functions' files passed as fds 100 and 101 (as libvirt does) */
+static const char *two_fds =
+    "-M virt -accel tcg -display none -nodefaults -object iommufd,id=i0 "
+    "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+    "-device vfio-pci,id=f0,fd=100,iommufd=i0,bus=pcie.0,addr=2.0,"
+    "multifunction=on "
+    "-device vfio-pci,id=f1,fd=101,iommufd=i0,bus=pcie.0,addr=%s";
+
+static char *two_fds_env(const char *host_extra, ModelQemu *m)
+{
+    g_autofree char *base = g_strdup_printf("%s/hosts/qemu.conf",
+                                            g_getenv("HOSTMODEL_DIR"));
+    g_autofree char *text = NULL, *out = NULL, *smmus = NULL;
+    g_autofree char *host = g_build_filename(m->dir, "host.conf", NULL);
+    g_autofree char *profile =
+        g_strdup_printf("profile = %s/profiles/grace.conf",
+                        g_getenv("HOSTMODEL_DIR"));
+    g_auto(GStrv) parts = NULL;
+
+    g_assert_true(g_file_get_contents(base, &text, NULL, NULL));
+    /* the profiles by full path: the file is not beside them */
+    parts = g_strsplit(text, "profile = grace", -1);
+    smmus = g_strjoinv(profile, parts);
+    out = g_strdup_printf("[host]\n%s%s", host_extra, smmus);
+    g_assert_true(g_file_set_contents(host, out, -1, NULL));
+    return g_strdup_printf("HOSTMODEL_HOST=%s HOSTMODEL_PREOPEN="
+                           "100=/dev/vfio/devices/vfio1,"
+                           "101=/dev/vfio/devices/vfio2", host);
+}
+
+static int64_t host_group_of(QDict *dev)
+{
+    return qdict_get_int(dev, "host-group");
+}
+
 /*
- * Without an iommu_group link QEMU cannot tell the group: the group rules
- * do not apply (two slots are accepted), rather than every such device
- * being taken for one group.
+ * Device files passed as fds: QEMU has no sysfs directory to read, yet it
+ * finds the group through the file itself, and the rules hold.
  */
-static void test_unknown_group_not_shared(void)
+static void test_fds_group_found(void)
 {
     ModelQemu m;
-    g_autofree char *s0 = NULL, *s1 = NULL, *args = NULL;
-    g_autofree char *l0 = NULL, *l1 = NULL;
+    g_autofree char *env = NULL, *args = NULL, *err = NULL;
     const QListEntry *e;
     QList *devs;
     QDict *rsp;
@@ -156,14 +189,13 @@ static void test_unknown_group_not_shared(void)
         return;
     }
     model_init_dir(&m);
-    s0 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
-    s1 = model_sysfsdev(&m, "0000:02:00.1", "vfio2", 3);
-    l0 = g_build_filename(s0, "iommu_group", NULL);
-    l1 = g_build_filename(s1, "iommu_group", NULL);
-    g_assert_cmpint(unlink(l0), ==, 0);
-    g_assert_cmpint(unlink(l1), ==, 0);
-    args = g_strdup_printf(two_functions, s0, s1, "3.0");
-    model_start(&m, args);
+    env = two_fds_env("", &m);
+    args = g_strdup_printf(two_fds, "3.0");
+    err = model_expect_refused_env(&m, env, args);
+    g_assert_nonnull(strstr(err, "shares host iommu group 2"));
+
+    args = g_strdup_printf(two_fds, "2.1");
+    model_start_env(&m, env, args);
     rsp = qtest_qmp(m.qts, "{ 'execute': 'x-query-smmuv3-accel' }");
     devs = qdict_get_qlist(qobject_to(QDict,
                                       qlist_peek(qdict_get_qlist(rsp,
@@ -171,11 +203,46 @@ static void test_unknown_group_not_shared(void)
                            "devices");
     g_assert_cmpint(qlist_size(devs), ==, 2);
     QLIST_FOREACH_ENTRY(devs, e) {
-        g_assert_cmpint(qdict_get_int(qobject_to(QDict, e->value),
-                                      "host-group"), ==, -1);
+        g_assert_cmpint(host_group_of(qobject_to(QDict, e->value)), ==, 2);
     }
     qobject_unref(rsp);
     model_stop(&m);
+}
+
+/*
+ * Where the group cannot be read at all (no iommu_group link, a /sys QEMU
+ * may not read), the group rules cannot be kept: refused, saying so.
+ */
+static void test_unknown_group_refused(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *args = NULL, *err = NULL;
+    g_autofree char *l0 = NULL, *env = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    env = two_fds_env("sysfs = off\n", &m);
+    args = g_strdup_printf(two_fds, "2.1");
+    err = model_expect_refused_env(&m, env, args);
+    g_assert_nonnull(strstr(err, "cannot read the device's host iommu "
+                            "group"));
+    g_assert_nonnull(strstr(err, "/sys/dev/char/511:1/device"));
+    g_free(err);
+
+    /* by sysfsdev=, without its link: the device file is asked next */
+    s0 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    s1 = model_sysfsdev(&m, "0000:02:00.1", "vfio2", 2);
+    l0 = g_build_filename(s0, "iommu_group", NULL);
+    g_assert_cmpint(unlink(l0), ==, 0);
+    args = g_strdup_printf(two_functions, s0, s1, "2.1");
+    g_free(env);
+    env = two_fds_env("sysfs = off\n", &m);
+    err = model_expect_refused_env(&m, env, args);
+    g_assert_nonnull(strstr(err, "no iommu_group link in"));
+    g_assert_nonnull(strstr(err, "0000:02:00.0 nor in /sys/dev/char/511:1"));
+    g_free(m.dir);
 }
 
 int main(int argc, char **argv)
@@ -185,7 +252,9 @@ int main(int argc, char **argv)
                    test_functions_of_one_slot_share);
     qtest_add_func("/arm-smmuv3-accel/group/two-slots-refused",
                    test_group_in_two_slots_refused);
-    qtest_add_func("/arm-smmuv3-accel/group/unknown-group-not-shared",
-                   test_unknown_group_not_shared);
+    qtest_add_func("/arm-smmuv3-accel/group/fds-group-found",
+                   test_fds_group_found);
+    qtest_add_func("/arm-smmuv3-accel/group/unknown-group-refused",
+                   test_unknown_group_refused);
     return g_test_run();
 }

@@ -452,7 +452,7 @@ static void test_renumbered_bus_moves_vsid(void)
     uint64_t ste[8] = { cpu_to_le64(1 | (5 << 1) | CDTAB) }, host[4];
     Guest g = { 0 };
     QDict *rsp, *dev;
-    int ats;
+    int ats, nested;
 
     if (!model_available()) {
         return;
@@ -461,6 +461,10 @@ static void test_renumbered_bus_moves_vsid(void)
     wr(&g, A_STRTAB_BASE_CFG, 10, false);
     plug(&m, sysfsdev);
     g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
+    /* a stage-1 STE at the old StreamID: its HWPT goes with the move */
+    qtest_memwrite(m.qts, STRTAB + 0x100 * 64, ste, sizeof(ste));
+    guest_send(&g, OP_CFGI_STE | 0x100ULL << 32, 1);
+    nested = model_count(&m, "HWPT_NESTED");
 
     qtest_writeb(m.qts, rp_cfg(PCI_SECONDARY_BUS), 2);
     qtest_writeb(m.qts, rp_cfg(PCI_SUBORDINATE_BUS), 2);
@@ -474,6 +478,7 @@ static void test_renumbered_bus_moves_vsid(void)
     g_assert_cmphex(qdict_get_int(dev, "vsid"), ==, 0x200);
     qobject_unref(rsp);
     g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, nested);
     g_assert_cmpint(hm_client_get_ste(m.hm, "vfio0", host, &ats), ==, 0);
     g_assert_cmphex((host[0] >> 1) & 7, ==, 7);
 

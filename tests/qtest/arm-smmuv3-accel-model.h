@@ -3,8 +3,9 @@
  *
  * Running QEMU on the host kernel model (tests/hostmodel) with devices
  * found through sysfs directories the test fakes: vfio-dev/vfioN/dev says
- * "1:3" (the model backs device files with /dev/null) and iommu_group
- * links to the device's host group.
+ * "511:N" (the model shows its device files as char devices of that major,
+ * as the kernel's VFIO cdevs) and iommu_group links to the device's host
+ * group.
  */
 
 #ifndef ARM_SMMUV3_ACCEL_MODEL_H
@@ -57,8 +58,12 @@ static inline char *model_sysfsdev(ModelQemu *m, const char *bdf,
     g_autofree char *target = g_strdup_printf("../kernel/iommu_groups/%d",
                                               group);
 
+    /* the model's device files are char devices HM_VFIO_MAJOR:N (vfioN) */
+    g_autofree char *devt = g_strdup_printf("511:%s\n", cdev + 4);
+
+    g_assert_true(g_str_has_prefix(cdev, "vfio"));
     g_assert_cmpint(g_mkdir_with_parents(devdir, 0700), ==, 0);
-    g_assert_true(g_file_set_contents(dev, "1:3\n", -1, NULL));
+    g_assert_true(g_file_set_contents(dev, devt, -1, NULL));
     g_assert_cmpint(symlink(target, link), ==, 0);
     return sysfsdev;
 }
@@ -87,22 +92,33 @@ static inline void model_init_dir(ModelQemu *m)
     m->dir = g_dir_make_tmp("smmuv3-accel-XXXXXX", NULL);
 }
 
-/* Start QEMU with @args on the host described by the file @host */
-static inline void model_start_host(ModelQemu *m, const char *host,
-                                    const char *args)
+/*
+ * Start QEMU with @args on the model, with the environment @env (at least
+ * HOSTMODEL_HOST=file)
+ */
+static inline void model_start_env(ModelQemu *m, const char *env,
+                                   const char *args)
 {
     g_autofree char *bin = g_strdup(qtest_qemu_binary(NULL));
     g_autofree char *sock = g_build_filename(m->dir, "ctl.sock", NULL);
     g_autofree char *prefix =
-        g_strdup_printf("env LD_PRELOAD=%s HOSTMODEL_HOST=%s "
-                        "HOSTMODEL_CONTROL=%s %s", g_getenv("HOSTMODEL_LIB"),
-                        host, sock, bin);
+        g_strdup_printf("env LD_PRELOAD=%s %s HOSTMODEL_CONTROL=%s %s",
+                        g_getenv("HOSTMODEL_LIB"), env, sock, bin);
 
     g_setenv("QTEST_QEMU_BINARY", prefix, true);
     m->qts = qtest_init(args);
     g_setenv("QTEST_QEMU_BINARY", bin, true);
     m->hm = hm_client_connect(sock);
     g_assert_nonnull(m->hm);
+}
+
+/* Start QEMU with @args on the host described by the file @host */
+static inline void model_start_host(ModelQemu *m, const char *host,
+                                    const char *args)
+{
+    g_autofree char *env = g_strdup_printf("HOSTMODEL_HOST=%s", host);
+
+    model_start_env(m, env, args);
 }
 
 /* Start QEMU with @args on the model's "qemu" host (tests/hostmodel/hosts) */
@@ -115,15 +131,16 @@ static inline void model_start(ModelQemu *m, const char *args)
 }
 
 /*
- * Run QEMU with @args on the model and return its stderr; it must fail to
- * start (exit status 1).  One that starts is killed after a while.
+ * Run QEMU with @args on the model, with the environment @env (at least
+ * HOSTMODEL_HOST=file), and return its stderr; it must fail to start (exit
+ * status 1).  One that starts is killed after a while.
  */
-static inline char *model_expect_refused(ModelQemu *m, const char *args)
+static inline char *model_expect_refused_env(ModelQemu *m, const char *env,
+                                             const char *args)
 {
     g_autofree char *cmd =
-        g_strdup_printf("timeout -s KILL 30 env LD_PRELOAD=%s "
-                        "HOSTMODEL_HOST=%s/hosts/qemu.conf %s %s -S",
-                        g_getenv("HOSTMODEL_LIB"), g_getenv("HOSTMODEL_DIR"),
+        g_strdup_printf("timeout -s KILL 30 env LD_PRELOAD=%s %s %s %s -S",
+                        g_getenv("HOSTMODEL_LIB"), env,
                         qtest_qemu_binary(NULL), args);
     g_autofree char *out = NULL;
     char *err = NULL;
@@ -133,6 +150,24 @@ static inline char *model_expect_refused(ModelQemu *m, const char *args)
     g_assert_true(WIFEXITED(status));
     g_assert_cmpint(WEXITSTATUS(status), ==, 1);
     return err;
+}
+
+/* The same on the host described by the file @host */
+static inline char *model_expect_refused_host(ModelQemu *m, const char *host,
+                                              const char *args)
+{
+    g_autofree char *env = g_strdup_printf("HOSTMODEL_HOST=%s", host);
+
+    return model_expect_refused_env(m, env, args);
+}
+
+/* The same on the model's "qemu" host (tests/hostmodel/hosts) */
+static inline char *model_expect_refused(ModelQemu *m, const char *args)
+{
+    g_autofree char *host = g_strdup_printf("%s/hosts/qemu.conf",
+                                            g_getenv("HOSTMODEL_DIR"));
+
+    return model_expect_refused_host(m, host, args);
 }
 
 static inline void model_stop(ModelQemu *m)

@@ -210,6 +210,52 @@ static void test_vfio_before_smmu_refused(void)
                                 "before this arm-smmuv3"));
         g_assert_nonnull(strstr(err, "create the arm-smmuv3 first"));
     }
+
+    /*
+     * In order on the command line, but JSON -device options are created
+     * after the others (libvirt's, then a <qemu:commandline> vfio-pci)
+     */
+    {
+        g_autofree char *args = g_strdup_printf(
+            "-M virt -display none -nodefaults -object iommufd,id=i0 "
+            "-device '{\"driver\":\"arm-smmuv3\","
+            "\"primary-bus\":\"pcie.0\",\"accel\":true}' "
+            "-device vfio-pci,id=d0,sysfsdev=%s,iommufd=i0,bus=pcie.0,"
+            "addr=1.0", sysfsdev);
+        g_autofree char *err = model_expect_refused(&m, args);
+
+        g_assert_nonnull(strstr(err, "was created before this arm-smmuv3"));
+        g_assert_nonnull(strstr(err, "in JSON form"));
+    }
+    g_free(m.dir);
+}
+
+/*
+ * Behind a PCIe-to-PCI bridge a device's DMA carries the bridge's
+ * requester ID: the host SMMU could not tell it from the bridge's other
+ * devices, so it cannot be nested (libvirt puts a host device there when
+ * sysfs shows it without a PCI Express capability)
+ */
+static void test_vfio_behind_pci_bridge_refused(void)
+{
+    ModelQemu m;
+    g_autofree char *sysfsdev = NULL, *args = NULL, *err = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    sysfsdev = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    args = g_strdup_printf(
+        "-M virt -display none -nodefaults -object iommufd,id=i0 "
+        "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+        "-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 "
+        "-device pcie-pci-bridge,id=br0,bus=rp0 "
+        "-device vfio-pci,id=d0,sysfsdev=%s,iommufd=i0,bus=br0,addr=1.0",
+        sysfsdev);
+    err = model_expect_refused(&m, args);
+    g_assert_nonnull(strstr(err, "cannot be nested on the host SMMU"));
+    g_assert_nonnull(strstr(err, "not behind a PCIe-to-PCI bridge"));
     g_free(m.dir);
 }
 
@@ -405,6 +451,8 @@ int main(int argc, char **argv)
                    test_viommu_refused_host_cannot_nest);
     qtest_add_func("/arm-smmuv3-accel/props/vfio-before-smmu-refused",
                    test_vfio_before_smmu_refused);
+    qtest_add_func("/arm-smmuv3-accel/props/vfio-behind-pci-bridge-refused",
+                   test_vfio_behind_pci_bridge_refused);
     qtest_add_func("/arm-smmuv3-accel/props/rejects-stage2",
                    test_accel_rejects_stage2);
     qtest_add_func("/arm-smmuv3-accel/host/objects-at-plug",
