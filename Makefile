@@ -42,7 +42,8 @@ TEST_TARGETS := $(shell sed -n 's|.*@BUILD@/\(tests/[^ ]*\).*|\1|p' \
                 pc-bios/edk2-aarch64-code.fd pc-bios/edk2-arm-vars.fd
 QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
 
-.PHONY: all setup tree qemu check lint docs bench bench-model export-patches demo clean \
+.PHONY: all setup tree qemu check check-libvirt lint docs bench bench-model export-patches \
+	demo clean \
 	distclean mutate FORCE
 
 all: qemu
@@ -94,6 +95,12 @@ mutate: $(BUILD)/build.ninja
 	@$(NINJA) $(QEMU_TARGETS)
 	@$(MAKE) --no-print-directory hostmodel
 	@build-aux/mutate.py --max $(MUTATE_MAX)
+
+# libvirt (Debian sid's, in a cached chroot) driving our QEMU (tests/libvirt/)
+check-libvirt: $(BUILD)/build.ninja
+	@$(NINJA) qemu-system-aarch64
+	@$(MAKE) --no-print-directory hostmodel
+	@tests/libvirt/check-libvirt.sh $(TOP) $(CACHE_DIR)
 
 # Builds what is missing (make e2e-artifacts, with progress), then runs it.
 demo:

@@ -70,7 +70,7 @@ pkgs_bookworm=(
     libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev device-tree-compiler
     bzip2 xz-utils dpkg-dev cpio bc bison flex perl
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-efi-aarch64
-    python3-sphinx python3-sphinx-rtd-theme
+    python3-sphinx python3-sphinx-rtd-theme debootstrap
 )
 pkgs_bpo=(meson/bookworm-backports python3-pycotap/bookworm-backports)
 
