@@ -29,10 +29,13 @@ done
 
 # Everything below in a mount namespace of its own
 if [ -z "${RIG_IN_NS:-}" ]; then
-    root=$("$top/build-aux/libvirt-chroot.sh" "$cache" | tail -n1) ||
-        rig_die "no libvirt chroot (build-aux/libvirt-chroot.sh)"
-    RIG_IN_NS=1 RIG_ROOT=$root exec unshare -m --propagation private \
-        "$0" "$@"
+    root=$("$top/build-aux/libvirt-chroot.sh" "$cache" sid | tail -n1) ||
+        rig_die "no libvirt 12 chroot (build-aux/libvirt-chroot.sh)"
+    root11=$("$top/build-aux/libvirt-chroot.sh" "$cache" bookworm |
+             tail -n1) ||
+        rig_die "no libvirt 11 chroot (build-aux/libvirt-chroot.sh)"
+    RIG_IN_NS=1 RIG_ROOT=$root RIG_ROOT11=$root11 \
+        exec unshare -m --propagation private "$0" "$@"
 fi
 c=$RIG_ROOT
 rig_mount "$c" "$top" "$host"
@@ -192,6 +195,41 @@ else
         "$out" "devices per vSMMU: $per" "$state"
 fi
 virsh destroy two-vsmmus > /dev/null || true
+
+# libvirt 11.3 (bookworm-backports): no accel attribute, no iommufd
+# hostdev; the vSMMU and the device go through <qemu:commandline>
+rig_stop
+c=$RIG_ROOT11
+rig_mount "$c" "$top" "$host"
+rig_config "$c" "$top" "$host"
+rig_start "$c" "$top" "$host"
+ver=$(virsh version 2>/dev/null | sed -n 's/.*libvirt \([0-9.]*\).*/\1/p' | head -n1)
+
+# 10. the manual's XML for it: JSON-form arguments, after libvirt's devices
+out=$(start accel-11)
+state=$(qmp accel-11 '{"execute":"x-query-smmuv3-accel"}' || true)
+if grep -q '"host-group":1' <<< "$state"; then
+    ok "libvirt $ver: <qemu:commandline> (JSON form) on a root port libvirt defines"
+else
+    not_ok "libvirt $ver: <qemu:commandline> (JSON form) on a root port libvirt defines" \
+        "$out" "$state" "$(tail -5 "$c/var/log/libvirt/qemu/accel-11.log" 2>/dev/null)"
+fi
+virsh destroy accel-11 > /dev/null || true
+
+# 11. a legacy-form vfio-pci is created before the JSON-form vSMMU:
+# refused, and the error says what to change
+sed -e 's|{"driver":"vfio-pci","host":"0000:01:00.0","iommufd":"iommufd0","id":"hostdev0","bus":"ua-rp-vfio"}|vfio-pci,host=0000:01:00.0,iommufd=iommufd0,id=hostdev0,bus=pcie.0,addr=0x1f|' \
+    -e 's/<name>accel-11</<name>accel-11-legacy</' \
+    -e "s|/usr/bin/qemu-system-aarch64|$emulator|" \
+    "$here/accel-11.xml" > "$c/run/rig/accel-11-legacy.xml"
+out=$(virsh create --paused /run/rig/accel-11-legacy.xml || true)
+if grep -q "was created before this arm-smmuv3" <<< "$out" &&
+   grep -q "in JSON form" <<< "$out"; then
+    ok "libvirt $ver: a legacy-form vfio-pci before a JSON vSMMU is refused, saying why"
+else
+    not_ok "libvirt $ver: a legacy-form vfio-pci before a JSON vSMMU is refused, saying why" "$out"
+    virsh destroy accel-11-legacy > /dev/null 2>&1 || true
+fi
 
 echo "1..$n"
 [ $fails = 0 ]

@@ -155,6 +155,7 @@ rig_start() {
 rig_stop() {
     local pid=${rig_libvirtd:-}
 
+    rig_libvirtd=
     [ -n "$pid" ] || return 0
     kill "$pid" 2>/dev/null || return 0
     for _ in $(seq 1 50); do
