@@ -44,6 +44,9 @@ rig_mount() {
     done
     mkdir -p "$c/var/lib/libvirt/qemu" "$c/var/cache/libvirt/qemu" \
         "$c/var/log/libvirt/qemu" "$c/run/rig"
+    # UEFI for the guests (ACPI): the host's AAVMF (qemu-efi-aarch64)
+    mkdir -p "$c/usr/share/AAVMF"
+    mount --bind /usr/share/AAVMF "$c/usr/share/AAVMF"
     # the fork's tree, where the domains' <emulator> points
     mkdir -p "$c$top"
     mount --bind "$top" "$c$top"
