@@ -16,7 +16,7 @@ top=$(cd "${1:?usage: check-libvirt.sh TOP [CACHE_DIR]}" && pwd)
 cache=${2:-$(sed -n 's/^CACHE_DIR := //p' "$top/config.mk" 2>/dev/null)}
 cache=${cache:-$HOME/.cache/qemu-smmuv3-accel}
 here=$top/tests/libvirt
-host=$top/tests/hostmodel/hosts/qemu.conf
+host=$here/host.conf
 
 # shellcheck source=tests/libvirt/rig.sh
 . "$here/rig.sh"
@@ -66,7 +66,7 @@ domxml() {
     echo "/run/rig/$1.xml"
 }
 
-# 1. libvirt probes the fork: the SMMU's accel and per-bus properties,
+# libvirt probes the fork: the SMMU's accel and per-bus properties,
 # iommufd objects and iommufd hostdevs
 caps=$(virsh domcapabilities --emulatorbin "$emulator" --arch aarch64 \
        --machine virt --virttype qemu)
@@ -86,7 +86,7 @@ start() {
     virsh create --paused "$(domxml "$1")" || true
 }
 
-# 2. the emulated SMMU, native XML with pciBus
+# the emulated SMMU, native XML with pciBus
 out=$(start emulated)
 typ=$(qmp emulated '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/iommu0","property":"type"}}' || true)
 if grep -q '"return":"arm-smmuv3"' <<< "$typ"; then
@@ -96,7 +96,7 @@ else
 fi
 virsh destroy emulated > /dev/null || true
 
-# 3. accel=on with its attributes and an iommufd hostdev, cold-plugged:
+# accel=on with its attributes and an iommufd hostdev, cold-plugged:
 # libvirt passes the device and iommufd fds, QEMU adopts them
 out=$(start accel)
 state=$(qmp accel '{"execute":"x-query-smmuv3-accel"}' || true)
@@ -106,7 +106,7 @@ else
     not_ok "accel=on, iommufd hostdev cold-plugged; its host group found from the fd" \
         "$out" "$state" "$(tail -5 "$c/var/log/libvirt/qemu/accel.log" 2>/dev/null)"
 fi
-# 4. each accel attribute reaches the guest's ID registers
+# each accel attribute reaches the guest's ID registers
 idr() {     # idr JSON N: SMMU_IDR<N> of the guest, from x-query-smmuv3-accel
     python3 -c 'import json, sys
 print(json.loads(sys.argv[1])["return"][0]["guest-idr"][int(sys.argv[2])])' \
@@ -123,7 +123,22 @@ else
         "IDR0 $i0 IDR1 $i1 IDR3 $i3 IDR5 $i5"
 fi
 
-# 5. hot-plug of a second iommufd hostdev: libvirt passes its fd over QMP
+# ats='on' where the host SMMU has ATS: IDR0.ATS is 1
+sed -e "s/ats='off'/ats='on'/; s/<name>accel</<name>accel-ats-host</" \
+    -e "s/bus='0x01' slot='0x00'/bus='0x04' slot='0x00'/" \
+    -e "s|/usr/bin/qemu-system-aarch64|$emulator|" \
+    "$here/accel.xml" > "$c/run/rig/accel-ats-host.xml"
+out=$(virsh create --paused /run/rig/accel-ats-host.xml || true)
+ats=$(qmp accel-ats-host '{"execute":"x-query-smmuv3-accel"}' || true)
+a0=$(idr "$ats" 0)
+if [ "$a0" != none ] && (( (a0 >> 10 & 1) == 1 )); then
+    ok "ats='on' on a host SMMU with ATS: IDR0.ATS is 1"
+else
+    not_ok "ats='on' on a host SMMU with ATS: IDR0.ATS is 1" "$out" "IDR0 $a0"
+fi
+virsh destroy accel-ats-host > /dev/null || true
+
+# hot-plug of a second iommufd hostdev: libvirt passes its fd over QMP
 # (getfd), QEMU adopts it and nests it
 cp "$here/hostdev-vfio1.xml" "$c/run/rig/"
 out=$(virsh attach-device accel /run/rig/hostdev-vfio1.xml --live || true)
@@ -135,7 +150,7 @@ else
     not_ok "iommufd hostdev hot-plugged with virsh attach-device" "$out" "$state"
 fi
 
-# 6. virsh destroy: QEMU is gone and libvirtd keeps none of the files it
+# virsh destroy: QEMU is gone and libvirtd keeps none of the files it
 # passed, so the kernel frees every object with them
 held() {    # the model files (memfds named hostmodel:*) a process holds
     local f k=0
@@ -159,7 +174,7 @@ else
         "QEMU $qpid held $before model files; libvirtd holds $(held "$rig_libvirtd")"
 fi
 
-# 7. an attribute the host cannot honour: refused at start, saying why
+# an attribute the host cannot honour: refused at start, saying why
 sed "s/ats='off'/ats='on'/; s/<name>accel</<name>accel-ats</; s|/usr/bin/qemu-system-aarch64|$emulator|" \
     "$here/accel.xml" > "$c/run/rig/accel-ats.xml"
 out=$(virsh create --paused /run/rig/accel-ats.xml || true)
@@ -170,7 +185,7 @@ else
     virsh destroy accel-ats > /dev/null 2>&1 || true
 fi
 
-# 8. a value no SMMU has: QEMU's error names the values it takes
+# a value no SMMU has: QEMU's error names the values it takes
 sed "s/oas='44'/oas='45'/; s/<name>accel</<name>accel-oas</; s|/usr/bin/qemu-system-aarch64|$emulator|" \
     "$here/accel.xml" > "$c/run/rig/accel-oas.xml"
 out=$(virsh create --paused /run/rig/accel-oas.xml || true)
@@ -182,7 +197,7 @@ else
     virsh destroy accel-oas > /dev/null 2>&1 || true
 fi
 
-# 9. two vSMMUs, on pcie.0 and on a pxb-pcie, one host SMMU each
+# two vSMMUs, on pcie.0 and on a pxb-pcie, one host SMMU each
 out=$(start two-vsmmus)
 state=$(qmp two-vsmmus '{"execute":"x-query-smmuv3-accel"}' || true)
 per=$(python3 -c 'import json, sys
@@ -205,7 +220,7 @@ rig_config "$c" "$top" "$host"
 rig_start "$c" "$top" "$host"
 ver=$(virsh version 2>/dev/null | sed -n 's/.*libvirt \([0-9.]*\).*/\1/p' | head -n1)
 
-# 10. the manual's XML for it: JSON-form arguments, after libvirt's devices
+# the manual's XML for it: JSON-form arguments, after libvirt's devices
 out=$(start accel-11)
 state=$(qmp accel-11 '{"execute":"x-query-smmuv3-accel"}' || true)
 if grep -q '"host-group":1' <<< "$state"; then
@@ -216,7 +231,7 @@ else
 fi
 virsh destroy accel-11 > /dev/null || true
 
-# 11. a legacy-form vfio-pci is created before the JSON-form vSMMU:
+# a legacy-form vfio-pci is created before the JSON-form vSMMU:
 # refused, and the error says what to change
 sed -e 's|{"driver":"vfio-pci","host":"0000:01:00.0","iommufd":"iommufd0","id":"hostdev0","bus":"ua-rp-vfio"}|vfio-pci,host=0000:01:00.0,iommufd=iommufd0,id=hostdev0,bus=pcie.0,addr=0x1f|' \
     -e 's/<name>accel-11</<name>accel-11-legacy</' \
