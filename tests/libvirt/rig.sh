@@ -10,8 +10,8 @@
 # What is faked, and why (docs/devel/arm-smmuv3-accel-libvirt.rst has the
 # facts): libvirtd checks /dev/iommu, /dev/vfio/vfio and the VFIO cdevs
 # exist and reads the PCI devices in /sys/bus/pci and
-# /sys/kernel/iommu_groups; those are empty files and directories on
-# tmpfs.  Its opens of /dev/iommu and /dev/vfio/devices/vfioN go to the
+# /sys/kernel/iommu_groups; those are device nodes as on a host and
+# files and directories on tmpfs.  Its opens of /dev/iommu and /dev/vfio/devices/vfioN go to the
 # model (preloaded into libvirtd), and QEMU, started through a wrapper that
 # preloads the model too, adopts the fds libvirtd passes.  QEMU itself is
 # run unmodified.  The chroot's root lacks CAP_SYS_RESOURCE here (a
@@ -37,8 +37,10 @@ rig_mount() {
     mkdir -p "$c/dev/pts" "$c/dev/shm" "$c/dev/vfio/devices"
     mount -t devpts -o newinstance,ptmxmode=0666 devpts "$c/dev/pts"
     ln -s pts/ptmx "$c/dev/ptmx"
-    : > "$c/dev/iommu"
-    : > "$c/dev/vfio/vfio"
+    # the nodes as on a host (misc 10:N, the VFIO cdevs 511:N); opening them
+    # is the model's
+    mknod -m 666 "$c/dev/iommu" c 10 121
+    mknod -m 666 "$c/dev/vfio/vfio" c 10 196
     for d in run tmp var/lib/libvirt var/cache/libvirt var/log/libvirt; do
         mount -t tmpfs "rig-${d//\//-}" "$c/$d"
     done
@@ -101,7 +103,7 @@ rig_fake_pci() {
         ln -s "../../../../kernel/iommu_groups/$group" "$p/iommu_group"
         ln -s "../root/pci0000:00/$bdf" "$pci/devices/$bdf"
         ln -s "../../devices/$bdf" "$pci/drivers/vfio-pci/$bdf"
-        : > "$c/dev/vfio/devices/$name"
+        mknod -m 600 "$c/dev/vfio/devices/$name" c 511 "$n"
     done
 }
 
