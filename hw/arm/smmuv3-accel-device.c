@@ -57,22 +57,20 @@ static int smmuv3_accel_device_group_link(const char *dir)
  * fd): a VFIO cdev's /sys/dev/char/MAJ:MIN/device is the PCI device.
  * Without it the group rules cannot be kept: refused.
  */
-int smmuv3_accel_device_host_group(PCIBus *bus, int devfn,
-                                   HostIOMMUDevice *hiod, Error **errp)
+int smmuv3_accel_device_host_group(HostIOMMUDevice *hiod, int devfn,
+                                   Error **errp)
 {
-    PCIDevice *pdev = bus->devices[devfn];
     /* only VFIO creates iommufd host IOMMU devices */
     VFIODevice *vbasedev = hiod->agent;
-    g_autofree char *sysfs = NULL, *chardev = NULL;
+    const char *sysfs = vbasedev->sysfsdev;
+    g_autofree char *chardev = NULL;
     struct stat st;
     int group = -1;
 
-    sysfs = object_property_get_str(OBJECT(pdev), "sysfsdev", NULL);
     if (sysfs && *sysfs) {
         group = smmuv3_accel_device_group_link(sysfs);
     }
-    if (group < 0 && vbasedev && !fstat(vbasedev->fd, &st) &&
-        S_ISCHR(st.st_mode)) {
+    if (group < 0 && !fstat(vbasedev->fd, &st) && S_ISCHR(st.st_mode)) {
         chardev = g_strdup_printf("/sys/dev/char/%u:%u/device",
                                   major(st.st_rdev), minor(st.st_rdev));
         group = smmuv3_accel_device_group_link(chardev);

@@ -108,8 +108,8 @@ static inline void smmuv3_accel_free_id(SMMUv3Accel *a, uint32_t *id)
 SMMUv3AccelDevice *smmuv3_accel_device_find(SMMUv3Accel *a, PCIBus *bus,
                                             int devfn);
 uint32_t smmuv3_accel_device_sid(SMMUv3AccelDevice *dev);
-int smmuv3_accel_device_host_group(PCIBus *bus, int devfn,
-                                   HostIOMMUDevice *hiod, Error **errp);
+int smmuv3_accel_device_host_group(HostIOMMUDevice *hiod, int devfn,
+                                   Error **errp);
 bool smmuv3_accel_device_check_group(SMMUv3Accel *a, PCIBus *bus, int devfn,
                                      int group, Error **errp);
 bool smmuv3_accel_device_attach(SMMUv3AccelDevice *dev, uint32_t hwpt_id,

@@ -235,7 +235,7 @@ static bool smmuv3_accel_set_iommu_device(PCIBus *bus, void *opaque,
                    "use the same iommufd object");
         return false;
     }
-    group = smmuv3_accel_device_host_group(bus, devfn, hiod, errp);
+    group = smmuv3_accel_device_host_group(hiod, devfn, errp);
     if (group < 0 ||
         !smmuv3_accel_device_check_group(a, bus, devfn, group, errp)) {
         return false;

@@ -145,6 +145,7 @@ EOF
 rig_start() {
     local c=$1 top=$2 host=$3
 
+    rig_chroot=$c
     # in the foreground, in our background: its pid is ours to stop
     chroot "$c" env LD_PRELOAD="$top/build/hostmodel/libhostmodel.so" \
         HOSTMODEL_HOST="$host" HOSTMODEL_CAPS=sys_resource \
@@ -157,11 +158,17 @@ rig_start() {
     rig_die "libvirtd made no socket in 10 s (log: $c/var/log/libvirt/libvirtd.log)"
 }
 
+# Destroy what is still running (a check that bailed out), then libvirtd
 rig_stop() {
-    local pid=${rig_libvirtd:-}
+    local pid=${rig_libvirtd:-} d
 
     rig_libvirtd=
     [ -n "$pid" ] || return 0
+    for d in $(chroot "$rig_chroot" virsh -q -c qemu:///system list --name \
+               2>/dev/null); do
+        chroot "$rig_chroot" virsh -q -c qemu:///system destroy "$d" \
+            > /dev/null 2>&1 || true
+    done
     kill "$pid" 2>/dev/null || return 0
     for _ in $(seq 1 50); do
         kill -0 "$pid" 2>/dev/null || return 0

@@ -194,13 +194,11 @@ static void test_fds_group_found(void)
     err = model_expect_refused_env(&m, env, args);
     g_assert_nonnull(strstr(err, "shares host iommu group 2"));
 
+    g_free(args);
     args = g_strdup_printf(two_fds, "2.1");
     model_start_env(&m, env, args);
-    rsp = qtest_qmp(m.qts, "{ 'execute': 'x-query-smmuv3-accel' }");
-    devs = qdict_get_qlist(qobject_to(QDict,
-                                      qlist_peek(qdict_get_qlist(rsp,
-                                                                 "return"))),
-                           "devices");
+    rsp = model_query(&m);
+    devs = qdict_get_qlist(rsp, "devices");
     g_assert_cmpint(qlist_size(devs), ==, 2);
     QLIST_FOREACH_ENTRY(devs, e) {
         g_assert_cmpint(host_group_of(qobject_to(QDict, e->value)), ==, 2);
@@ -236,6 +234,7 @@ static void test_unknown_group_refused(void)
     s1 = model_sysfsdev(&m, "0000:02:00.1", "vfio2", 2);
     l0 = g_build_filename(s0, "iommu_group", NULL);
     g_assert_cmpint(unlink(l0), ==, 0);
+    g_free(args);
     args = g_strdup_printf(two_functions, s0, s1, "2.1");
     g_free(env);
     env = two_fds_env("sysfs = off\n", &m);

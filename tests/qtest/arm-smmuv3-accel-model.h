@@ -12,6 +12,8 @@
 #define ARM_SMMUV3_ACCEL_MODEL_H
 
 #include "libqtest.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "../hostmodel/hostmodel-client.h"
 
 typedef struct ModelQemu {
@@ -176,6 +178,19 @@ static inline void model_stop(ModelQemu *m)
     hm_client_close(m->hm);
     qtest_quit(m->qts);
     g_free(m->dir);
+}
+
+/* x-query-smmuv3-accel's entry for the first vSMMU (unref it) */
+static inline QDict *model_query(ModelQemu *m)
+{
+    QDict *rsp = qtest_qmp(m->qts, "{ 'execute': 'x-query-smmuv3-accel' }");
+    QDict *smmu = qobject_to(QDict,
+                             qlist_peek(qdict_get_qlist(rsp, "return")));
+
+    g_assert_nonnull(smmu);
+    qobject_ref(smmu);
+    qobject_unref(rsp);
+    return smmu;
 }
 
 static inline int model_count(ModelQemu *m, const char *type)
