@@ -15,6 +15,10 @@
 #                        unmap latency under each vIOMMU, batched vs per command)
 #   make mutate          mutation testing of the accel code against the fast
 #                        suites (long; MUTATE_MAX=N samples N mutants)
+#   make fuzz-build      the clang/libFuzzer/ASan/UBSan build (build-fuzz/)
+#   make fuzz            every fuzz target for FUZZ_SECONDS (default 300) each,
+#                        corpora in the cache; FUZZ_TARGETS=... picks some
+#   make fuzz-smoke      each target briefly from its seeds (run by .ci/run)
 #   make export-patches  write the tree's commits back into patches/
 #   make setup           install the Debian packages (run by .ci/run)
 
@@ -43,7 +47,7 @@ TEST_TARGETS := $(shell sed -n 's|.*@BUILD@/\(tests/[^ ]*\).*|\1|p' \
 QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
 
 .PHONY: all setup tree qemu check check-libvirt lint docs bench bench-model export-patches \
-	demo clean \
+	demo clean fuzz-build fuzz fuzz-smoke \
 	distclean mutate FORCE
 
 all: qemu
@@ -101,6 +105,28 @@ check-libvirt: $(BUILD)/build.ninja
 	@$(NINJA) qemu-system-aarch64
 	@$(MAKE) --no-print-directory hostmodel
 	@tests/libvirt/check-libvirt.sh $(TOP) $(CACHE_DIR)
+
+# Fuzzing (tests/fuzz/README.md): its own build with clang 16, and the host
+# model built with the same sanitizers for the fuzzer to preload.
+FUZZ_BUILD := $(TOP)/build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_TARGETS ?=
+FUZZ_HM_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+fuzz-build: tree
+	@build-aux/configure-qemu-fuzz.sh $(TREE) $(FUZZ_BUILD)
+	@ninja -C $(FUZZ_BUILD) qemu-fuzz-aarch64
+	@$(MAKE) --no-print-directory -f tests/hostmodel/hostmodel.mk \
+		QEMU_TREE=$(TREE) BUILD=$(FUZZ_BUILD) HM_CC=clang-16 \
+		HM_CFLAGS="$(FUZZ_HM_CFLAGS)" $(FUZZ_BUILD)/hostmodel/libhostmodel.so
+
+fuzz: fuzz-build
+	@build-aux/fuzz.sh $(TOP) $(FUZZ_BUILD) $(CACHE_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@build-aux/fuzz.sh --smoke $(TOP) $(FUZZ_BUILD) $(CACHE_DIR) \
+		$(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # Builds what is missing (make e2e-artifacts, with progress), then runs it.
 demo:

@@ -71,6 +71,7 @@ pkgs_bookworm=(
     bzip2 xz-utils dpkg-dev cpio bc bison flex perl
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-efi-aarch64
     python3-sphinx python3-sphinx-rtd-theme debootstrap
+    clang-16 libclang-rt-16-dev llvm-16
 )
 pkgs_bpo=(meson/bookworm-backports python3-pycotap/bookworm-backports)
 

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Run the fuzz targets of the fuzz build (make fuzz, make fuzz-smoke):
+# each target for SECONDS, from its corpus in the cache directory and its
+# seeds in tests/fuzz/seeds/, then a table of executions, exec/s, corpus
+# size, findings and line coverage of the accel files.  A finding is an
+# input libFuzzer wrote to the findings directory (crash, timeout, leak,
+# out of memory); its path and the sanitizer's first lines are printed.
+# Every run is added to the ledger (CACHE_DIR/fuzz/ledger.tsv), whose
+# total is printed.  Exits 1 when a target had a finding or did not run.
+#
+# --smoke: each target from its seeds only (a temporary corpus), nothing
+# added to the ledger.
+#
+# usage: fuzz.sh [--smoke] TOP FUZZ_BUILD CACHE_DIR SECONDS [TARGET...]
+set -uo pipefail
+
+smoke=0
+if [ "${1:-}" = --smoke ]; then smoke=1; shift; fi
+top=$(cd "${1:?usage: fuzz.sh [--smoke] TOP FUZZ_BUILD CACHE_DIR SECONDS [TARGET...]}" && pwd)
+build=$(cd "${2:?}" && pwd)
+cache=${3:?}
+seconds=${4:?}
+shift 4
+
+bin=$build/qemu-fuzz-aarch64
+hmlib=$build/hostmodel/libhostmodel.so
+seeds=$top/tests/fuzz/seeds
+
+die() { echo "fuzz: $*" >&2; exit 1; }
+[ -x "$bin" ] || die "$bin is missing; run make fuzz-build"
+[ -f "$hmlib" ] || die "$hmlib is missing; run make fuzz-build"
+
+# name | fuzz target | host model's host file (none: no model) |
+# SMMUV3_FUZZ_OPTS | QEMU_FUZZ_ARGS | QEMU_FUZZ_OBJECTS (generic-fuzz)
+devs="-device e1000e,bus=pcie.0,addr=4.0,romfile=
+ -device ich9-ahci,id=s0,bus=pcie.0,addr=5.0
+ -blockdev null-co,node-name=null0 -device ide-hd,drive=null0,bus=s0.0
+ -blockdev null-co,node-name=null1
+ -device nvme,serial=fuzz,drive=null1,bus=pcie.0,addr=6.0
+ -blockdev null-co,node-name=null2
+ -device virtio-blk-pci,drive=null2,bus=pcie.0,addr=7.0,disable-legacy=on"
+devs=${devs//$'\n'/}
+objects="arm-smmuv3 e1000e ich9-ahci nvme virtio* vfio-pci"
+hosts=$top/tests/hostmodel/hosts
+targets=(
+    "smmuv3-accel-ops|smmuv3-accel-ops|$hosts/qemu.conf|||"
+    "accel-small|smmuv3-accel-ops|$hosts/fuzz-small.conf|ril=off,oas=44,ssidsize=8||"
+    "accel-ats|smmuv3-accel-ops|$hosts/fuzz-ats.conf|ats=on,ssidsize=8||"
+    "smmuv3-ops|smmuv3-ops||||"
+    "generic-accel|generic-fuzz|$hosts/qemu.conf||-M virt -nodefaults -object iommufd,id=i0 -device arm-smmuv3,primary-bus=pcie.0,accel=on -device vfio-pci,id=d0,fd=100,iommufd=i0,bus=pcie.0,addr=1.0 $devs|$objects"
+    "generic-emulated|generic-fuzz|||-M virt -nodefaults -device arm-smmuv3,primary-bus=pcie.0 $devs|$objects"
+)
+
+want=("$@")
+chosen=()
+for t in "${targets[@]}"; do
+    name=${t%%|*}
+    if [ ${#want[@]} -eq 0 ] || printf '%s\n' "${want[@]}" | grep -qx "$name"; then
+        chosen+=("$t")
+    fi
+done
+[ ${#chosen[@]} -gt 0 ] || die "no target among: $(printf '%s ' "${targets[@]%%|*}")"
+
+run=$(mktemp -d /tmp/qemu-fuzz.XXXXXX)
+trap 'rm -rf "$run"' EXIT
+mkdir -p "$run/prof" "$cache/fuzz/findings"
+# The sanitizers' symbolizer must not load the preloaded host model
+printf '#!/bin/sh\nexec env -u LD_PRELOAD llvm-symbolizer-16 "$@"\n' > "$run/symbolizer"
+chmod +x "$run/symbolizer"
+ledger=$cache/fuzz/ledger.tsv
+
+rc=0
+rows=()
+for t in "${chosen[@]}"; do
+    IFS='|' read -r name target hostconf opts args objs <<<"$t"
+    if [ "$smoke" = 1 ]; then
+        corpus=$run/corpus-$name
+    else
+        corpus=$cache/fuzz/corpus/$name
+    fi
+    # the variants of a target share its seeds
+    seed=$seeds/$name
+    [ -d "$seed" ] || seed=$seeds/$target
+    mkdir -p "$corpus"
+    findings=$cache/fuzz/findings/$name
+    mkdir -p "$findings"
+    before=$(find "$findings" -type f | wc -l)
+    env=(LLVM_PROFILE_FILE="$run/prof/$name-%p.profraw"
+         "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:external_symbolizer_path=$run/symbolizer"
+         "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:external_symbolizer_path=$run/symbolizer")
+    if [ -n "$opts" ]; then
+        env+=(SMMUV3_FUZZ_OPTS="$opts")
+    fi
+    if [ -n "$hostconf" ]; then
+        env+=(LD_PRELOAD="$hmlib" HOSTMODEL_HOST="$hostconf"
+              HOSTMODEL_CONTROL="$run/$name.sock"
+              HOSTMODEL_PREOPEN=100=/dev/vfio/devices/vfio0)
+    fi
+    if [ -n "$args" ]; then
+        env+=(QEMU_FUZZ_ARGS="$args" QEMU_FUZZ_OBJECTS="$objs")
+    fi
+    log=$run/$name.log
+    echo "fuzz: $name for ${seconds}s ($(find "$corpus" -type f | wc -l) corpus inputs)" >&2
+    (cd "$run" && env "${env[@]}" "$bin" --fuzz-target="$target" \
+        -max_total_time="$seconds" -timeout=20 -rss_limit_mb=6144 \
+        -max_len=4096 -print_final_stats=1 -artifact_prefix="$findings/" \
+        "$corpus" "$seed") > "$log" 2>&1
+    status=$?
+    stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
+    execs=$(stat number_of_executed_units)
+    rate=$(stat average_exec_per_sec)
+    size=$(find "$corpus" -type f | wc -l)
+    new=$(( $(find "$findings" -type f | wc -l) - before ))
+    if [ "$status" != 0 ] || [ "$new" != 0 ] || [ -z "$execs" ]; then
+        rc=1
+        echo "fuzz: $name: FINDING (exit $status); the log's first report:" >&2
+        grep -m1 -A12 -E '^==[0-9]+==ERROR|runtime error:|ALARM|out-of-memory|smmuv3-fuzz:|Test unit written' "$log" >&2 ||
+            tail -20 "$log" >&2
+        find "$findings" -type f -newer "$log" -o -type f -cnewer "$run" 2>/dev/null | sed 's/^/fuzz:   reproducer /' >&2
+    fi
+    rows+=("$(printf '%-18s %10s %8s %8s %9s' "$name" "${execs:-?}" "${rate:-?}" "$size" "$new")")
+    if [ "$smoke" = 0 ] && [ -n "$execs" ]; then
+        printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$seconds" \
+            "$execs" "$new" >> "$ledger"
+    fi
+done
+
+printf '%-18s %10s %8s %8s %9s\n' target executions exec/s corpus findings
+printf '%s\n' "${rows[@]}"
+
+# Line coverage of the accel files over this run's inputs (the corpus is
+# replayed at each target's start, so this covers the corpus too)
+shopt -s nullglob
+profs=("$run"/prof/*.profraw)
+if [ ${#profs[@]} -gt 0 ]; then
+    llvm-profdata-16 merge -sparse "${profs[@]}" -o "$run/merged.profdata" &&
+    (cd "$build" && llvm-cov-16 report "$bin" -instr-profile="$run/merged.profdata" \
+        ../qemu/hw/arm/smmuv3*.c ../qemu/backends/iommufd*.c 2>/dev/null) |
+        awk 'BEGIN { printf "%-36s %6s %8s\n", "file", "lines", "covered" }
+             /smmuv3|iommufd|TOTAL/ { sub("^[.][.]/qemu/", "", $1)
+                                      printf "%-36s %6s %8s\n", $1, $8, $10 }'
+    if [ "$smoke" = 0 ]; then
+        mkdir -p "$cache/fuzz"
+        cp "$run/merged.profdata" "$cache/fuzz/last.profdata"
+    fi
+fi
+if [ -f "$ledger" ] && [ "$smoke" = 0 ]; then
+    awk -F'\t' '{ n += $4; s += $3 } END {
+        printf "ledger: %d executions in %.1f h of fuzzing since the first run\n", n, s / 3600 }' "$ledger"
+fi
+exit $rc
