@@ -112,7 +112,7 @@ FUZZ_BUILD := $(TOP)/build-fuzz
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 30
 FUZZ_TARGETS ?=
-FUZZ_HM_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_HM_CFLAGS := -O2 -g
 
 fuzz-build: tree
 	@build-aux/configure-qemu-fuzz.sh $(TREE) $(FUZZ_BUILD)

@@ -67,8 +67,9 @@ run=$(mktemp -d /tmp/qemu-fuzz.XXXXXX)
 trap 'rm -rf "$run"' EXIT
 mkdir -p "$run/prof" "$cache/fuzz/findings"
 # The sanitizers' symbolizer must not load the preloaded host model
-printf '#!/bin/sh\nexec env -u LD_PRELOAD llvm-symbolizer-16 "$@"\n' > "$run/symbolizer"
-chmod +x "$run/symbolizer"
+mkdir -p "$run/bin"
+printf '#!/bin/sh\nexec env -u LD_PRELOAD llvm-symbolizer-16 "$@"\n' > "$run/bin/llvm-symbolizer"
+chmod +x "$run/bin/llvm-symbolizer"
 ledger=$cache/fuzz/ledger.tsv
 
 rc=0
@@ -88,8 +89,8 @@ for t in "${chosen[@]}"; do
     mkdir -p "$findings"
     before=$(find "$findings" -type f | wc -l)
     env=(LLVM_PROFILE_FILE="$run/prof/$name-%p.profraw"
-         "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:external_symbolizer_path=$run/symbolizer"
-         "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:external_symbolizer_path=$run/symbolizer")
+         "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:external_symbolizer_path=$run/bin/llvm-symbolizer"
+         "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:external_symbolizer_path=$run/bin/llvm-symbolizer")
     if [ -n "$opts" ]; then
         env+=(SMMUV3_FUZZ_OPTS="$opts")
     fi
