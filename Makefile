@@ -110,7 +110,7 @@ check-libvirt: $(BUILD)/build.ninja
 # model built with the same sanitizers for the fuzzer to preload.
 FUZZ_BUILD := $(TOP)/build-fuzz
 FUZZ_SECONDS ?= 300
-FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_TARGETS ?=
 FUZZ_HM_CFLAGS := -O2 -g
 

@@ -11,7 +11,8 @@
 # total is printed.  Exits 1 when a target had a finding or did not run.
 #
 # --smoke: each target from its seeds only (a temporary corpus), nothing
-# added to the ledger.
+# added to the ledger; TAP on stdout (one line a target), the rest on
+# stderr (make check's suite fuzz/smoke).
 #
 # FUZZ_LEAKS=0 turns off libFuzzer's leak check after each input that
 # allocated more than it freed (LeakSanitizer still checks at exit, and
@@ -80,7 +81,11 @@ leaks=${FUZZ_LEAKS:-1}
 [ "$smoke" = 0 ] || leaks=1
 
 rc=0
+n=0
 rows=()
+tap=()
+# the smoke speaks TAP on stdout; the tables go to stderr
+if [ "$smoke" = 1 ]; then exec 3>&1 1>&2; fi
 for t in "${chosen[@]}"; do
     IFS='|' read -r name target hostconf opts args objs <<<"$t"
     if [ "$smoke" = 1 ]; then
@@ -94,7 +99,7 @@ for t in "${chosen[@]}"; do
     mkdir -p "$corpus"
     findings=$cache/fuzz/findings/$name
     mkdir -p "$findings"
-    before=$(find "$findings" -type f | wc -l)
+    before=$(find "$findings" -type f | sort)
     env=(LLVM_PROFILE_FILE="$run/prof/$name-%p.profraw"
          "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:external_symbolizer_path=$run/bin/llvm-symbolizer"
          "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:external_symbolizer_path=$run/bin/llvm-symbolizer")
@@ -121,13 +126,19 @@ for t in "${chosen[@]}"; do
     execs=$(stat number_of_executed_units)
     rate=$(stat average_exec_per_sec)
     size=$(find "$corpus" -type f | wc -l)
-    new=$(( $(find "$findings" -type f | wc -l) - before ))
+    found=$(comm -13 <(printf '%s\n' "$before") <(find "$findings" -type f | sort))
+    new=$(printf '%s' "$found" | grep -c .)
+    n=$((n + 1))
     if [ "$status" != 0 ] || [ "$new" != 0 ] || [ -z "$execs" ]; then
         rc=1
+        first=$(grep -m1 -E '^==[0-9]+==ERROR|runtime error:|ALARM|out-of-memory|smmuv3-fuzz:|deadly signal' "$log")
         echo "fuzz: $name: FINDING (exit $status); the log's first report:" >&2
-        grep -m1 -A12 -E '^==[0-9]+==ERROR|runtime error:|ALARM|out-of-memory|smmuv3-fuzz:|Test unit written' "$log" >&2 ||
+        grep -m1 -A14 -E '^==[0-9]+==ERROR|runtime error:|ALARM|out-of-memory|smmuv3-fuzz:|deadly signal' "$log" >&2 ||
             tail -20 "$log" >&2
-        find "$findings" -type f -newer "$log" -o -type f -cnewer "$run" 2>/dev/null | sed 's/^/fuzz:   reproducer /' >&2
+        printf '%s\n' "$found" | sed '/^$/d; s/^/fuzz:   reproducer /' >&2
+        tap+=("not ok $n - $name: ${first:-exit $status, see the log above}")
+    else
+        tap+=("ok $n - $name: $execs executions ($rate/s), corpus $size, no finding")
     fi
     rows+=("$(printf '%-18s %10s %8s %8s %9s' "$name" "${execs:-?}" "${rate:-?}" "$size" "$new")")
     if [ "$smoke" = 0 ] && [ -n "$execs" ]; then
@@ -158,5 +169,11 @@ fi
 if [ -f "$ledger" ] && [ "$smoke" = 0 ]; then
     awk -F'\t' '{ n += $4; s += $3 } END {
         printf "ledger: %d executions in %.1f h of fuzzing since the first run\n", n, s / 3600 }' "$ledger"
+fi
+if [ "$smoke" = 1 ]; then
+    {
+        echo "1..$n"
+        printf '%s\n' "${tap[@]}"
+    } >&3
 fi
 exit $rc

@@ -89,6 +89,7 @@ enum {
     OP_CLOCK_STEP,      /* u16 microseconds */
     OP_RESET,
     OP_QUERY,           /* what 'info smmuv3-accel' reports, mid-input */
+    OP_AIM,             /* u8 register, u8 target, u16 offset */
     OP_COUNT
 };
 
@@ -379,6 +380,42 @@ static void smmuv3_fuzz_op_sync(QTestState *s, SmmuFuzzInput *in)
     smmuv3_fuzz_kick(s);
 }
 
+/*
+ * Point a base or MSI address register at another device's registers, the
+ * SMMU's own, or the ends of the address space (virt's memory map): what a
+ * hostile guest aims queues and doorbells at.
+ */
+static void smmuv3_fuzz_op_aim(QTestState *s, SmmuFuzzInput *in)
+{
+    static const uint32_t regs[] = {
+        A_STRTAB_BASE, A_CMDQ_BASE, A_EVENTQ_BASE, A_GERROR_IRQ_CFG0,
+        A_EVENTQ_IRQ_CFG0,
+    };
+    uint8_t reg = smmuv3_fuzz_take(in, 1);
+    uint8_t target = smmuv3_fuzz_take(in, 1);
+    uint64_t off = smmuv3_fuzz_take(in, 2);
+    uint64_t targets[] = {
+        smmuv3_fuzz.base, smmuv3_fuzz.base + 0x10000,
+        0x08000000,             /* GIC distributor */
+        0x08080000,             /* GIC ITS: the MSI doorbell */
+        0x080a0000,             /* GIC redistributors */
+        0x09000000,             /* PL011 */
+        0x09020000,             /* fw_cfg */
+        0x10000000,             /* PCIe MMIO window */
+        0x4010000000ULL,        /* PCIe ECAM */
+        SMMUV3_FUZZ_RAM, SMMUV3_FUZZ_CMDQ, SMMUV3_FUZZ_STRTAB,
+        0, ~0ULL << 6,
+    };
+    uint64_t addr = targets[target % ARRAY_SIZE(targets)] + off * 8;
+    uint32_t r = regs[reg % ARRAY_SIZE(regs)];
+
+    if (r == A_STRTAB_BASE || r == A_CMDQ_BASE || r == A_EVENTQ_BASE) {
+        /* keep a queue size or table size the layout expects */
+        addr = (addr & ~0x3fULL) | (reg >> 4 & 0xf);
+    }
+    smmuv3_fuzz_reg64(s, r, addr);
+}
+
 static void smmuv3_fuzz_op_dma(SmmuFuzzInput *in)
 {
     uint8_t dev = smmuv3_fuzz_take(in, 1);
@@ -568,6 +605,9 @@ static void smmuv3_fuzz_op(QTestState *s, SmmuFuzzInput *in, uint8_t op)
     case OP_RESET:
         fuzz_reset(s);
         smmuv3_fuzz.prod = 0;
+        break;
+    case OP_AIM:
+        smmuv3_fuzz_op_aim(s, in);
         break;
     case OP_QUERY:
         /* The HMP command runs the QMP query and prints its answer */
