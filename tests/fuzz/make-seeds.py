@@ -16,7 +16,7 @@ SETUP_TABLES, SETUP_2LVL, SETUP_IRQS = 1, 2, 4
 (OP_WRITE_REG, OP_WRITE_REG64, OP_READ_REG, OP_STE, OP_CD, OP_MAP, OP_RAM,
  OP_CMD, OP_SYNC, OP_KICK, OP_CR0, OP_GERRORN, OP_EVTQ_CONSUME, OP_DMA,
  OP_HOST_FAIL, OP_HOST_EVENT, OP_UNPLUG, OP_REPLUG, OP_CLOCK_STEP,
- OP_RESET) = range(20)
+ OP_RESET, OP_QUERY, OP_AIM) = range(22)
 # devices: 0 vfio0 (accel only), 1 e1000e, 2 ahci, 3 nvme, 4 virtio-blk
 # command choices: index into smmuv3_fuzz.c's opcode table, +0x80 = kick
 CFGI_STE, CFGI_CD, CFGI_ALL, TLBI_NH_ASID, TLBI_NH_VA, ATC_INV = 0, 2, 4, 6, 7, 12
@@ -76,12 +76,18 @@ structured = {
     'host-fails-hwpt': TABLES + fail(0, 1, 1) + ste(0, STE_S1) + cd(0, 1) +
         cmd(CFGI_STE, 0) + sync() + ste(0, STE_ABORT) + cmd(CFGI_STE, 0) +
         sync(),
+    'host-fails-attach': TABLES + fail(4, 1, 0) + ste(0, STE_S1) +
+        cd(0, 1) + cmd(CFGI_STE, 0) + sync(),
     'host-event': TABLES + ste(0, STE_S1) + cd(0, 1) + cmd(CFGI_STE, 0) +
         sync() + u8(OP_HOST_EVENT) + u8(0) + u64(0x10) + u64(0) +
         u64(0x1000) + u64(0) + u8(OP_EVTQ_CONSUME) + u8(0),
     'unplug-replug': TABLES + ste(0, STE_S1) + cd(0, 1) + cmd(CFGI_STE, 0) +
         sync() + u8(OP_UNPLUG) + cmd(CFGI_STE, 0) + sync() + u8(OP_REPLUG) +
         cmd(CFGI_STE, 0) + sync(),
+    # the event queue at the GIC ITS doorbell, then an event
+    'aim-evtq-at-its': TABLES + u8(OP_AIM) + u8(2 | 6 << 4) + u8(3) +
+        u16(0x8) + ste(0, STE_S1) + cd(0, 1) + cmd(CFGI_STE, 0) + sync() +
+        u8(OP_HOST_EVENT) + u8(0) + u64(0x10) + u64(0) * 3 + u8(OP_QUERY),
     'disable-mid-queue': TABLES + ste(0, STE_NESTED) + cmd(CFGI_STE, 0) +
         u8(OP_CR0) + u8(0x1) + u8(OP_KICK) + u8(OP_CR0) + u8(0xd) +
         sync(2, 0x40000000),
