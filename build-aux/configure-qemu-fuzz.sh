@@ -40,8 +40,14 @@ fi
 
 # shellcheck source=build-aux/qemu-config-args.sh
 debug=no . "$(dirname "$0")/qemu-config-args.sh"
-args=("${qemu_common_args[@]}"
+args=()
+for a in "${qemu_common_args[@]}"; do
+    # its own device set (configs/devices/aarch64-softmmu/smmuv3-fuzz.mak)
+    [[ $a = --with-devices-aarch64=* ]] || args+=("$a")
+done
+args+=(
       --cc="$cc" --cxx="$cxx" --host-cc=clang-16
+      --with-devices-aarch64=smmuv3-fuzz
       --enable-fuzzing --enable-asan --enable-ubsan
       "--extra-cflags=-gline-tables-only -fno-sanitize-recover=undefined -fprofile-instr-generate -fcoverage-mapping"
       "--extra-ldflags=-fprofile-instr-generate")

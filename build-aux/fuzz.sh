@@ -15,9 +15,9 @@
 # stderr (make check's suite fuzz/smoke).
 #
 # FUZZ_LEAKS=0 turns off libFuzzer's leak check after each input that
-# allocated more than it freed (LeakSanitizer still checks at exit, and
-# smmuv3_fuzz.c's host object check runs after every input): about twice
-# the executions.  The smoke always checks.
+# allocated more than it freed (smmuv3_fuzz.c's host object check still
+# runs after every input): about twice the executions.  The smoke always
+# checks.
 #
 # usage: fuzz.sh [--smoke] TOP FUZZ_BUILD CACHE_DIR SECONDS [TARGET...]
 set -uo pipefail
