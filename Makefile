@@ -18,7 +18,8 @@
 #   make fuzz-build      the clang/libFuzzer/ASan/UBSan build (build-fuzz/)
 #   make fuzz            every fuzz target for FUZZ_SECONDS (default 300) each,
 #                        corpora in the cache; FUZZ_TARGETS=... picks some
-#   make fuzz-smoke      each target briefly from its seeds (run by .ci/run)
+#   make fuzz-smoke      each target briefly from its seeds (make check runs it)
+#   make fuzz-coverage   the lines of the accel files the last make fuzz missed
 #   make export-patches  write the tree's commits back into patches/
 #   make setup           install the Debian packages (run by .ci/run)
 
@@ -47,7 +48,7 @@ TEST_TARGETS := $(shell sed -n 's|.*@BUILD@/\(tests/[^ ]*\).*|\1|p' \
 QEMU_TARGETS := qemu-system-aarch64 $(TEST_TARGETS)
 
 .PHONY: all setup tree qemu check check-libvirt lint docs bench bench-model export-patches \
-	demo clean fuzz-build fuzz fuzz-smoke \
+	demo clean fuzz-build fuzz fuzz-smoke fuzz-coverage \
 	distclean mutate FORCE
 
 all: qemu
@@ -107,7 +108,7 @@ check-libvirt: $(BUILD)/build.ninja
 	@tests/libvirt/check-libvirt.sh $(TOP) $(CACHE_DIR)
 
 # Fuzzing (tests/fuzz/README.md): its own build with clang 16, and the host
-# model built with the same sanitizers for the fuzzer to preload.
+# model, unsanitized, for the fuzzer to preload.
 FUZZ_BUILD := $(TOP)/build-fuzz
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
@@ -123,6 +124,10 @@ fuzz-build: tree
 
 fuzz: fuzz-build
 	@build-aux/fuzz.sh $(TOP) $(FUZZ_BUILD) $(CACHE_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# the lines of the accel files the last make fuzz did not reach
+fuzz-coverage:
+	@build-aux/fuzz.sh --uncovered $(TOP) $(FUZZ_BUILD) $(CACHE_DIR) 0
 
 fuzz-smoke: fuzz-build
 	@build-aux/fuzz.sh --smoke $(TOP) $(FUZZ_BUILD) $(CACHE_DIR) \

@@ -24,14 +24,12 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "qobject/qdict.h"
 #include "qom/object.h"
 #include "hw/sysbus.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_device.h"
-#include "hw/boards.h"
 #include "monitor/qdev.h"
 #include "qapi/qapi-commands-misc.h"
 #include "system/memory.h"
