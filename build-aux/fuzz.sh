@@ -19,11 +19,16 @@
 # runs after every input): about twice the executions.  The smoke always
 # checks.
 #
-# usage: fuzz.sh [--smoke] TOP FUZZ_BUILD CACHE_DIR SECONDS [TARGET...]
+# --uncovered: no run; the lines of hw/arm/smmuv3-accel*.c and
+# backends/iommufd-*.c the last make fuzz did not reach (make fuzz-coverage)
+#
+# usage: fuzz.sh [--smoke|--uncovered] TOP FUZZ_BUILD CACHE_DIR SECONDS [TARGET...]
 set -uo pipefail
 
 smoke=0
+uncovered=0
 if [ "${1:-}" = --smoke ]; then smoke=1; shift; fi
+if [ "${1:-}" = --uncovered ]; then uncovered=1; shift; fi
 top=$(cd "${1:?usage: fuzz.sh [--smoke] TOP FUZZ_BUILD CACHE_DIR SECONDS [TARGET...]}" && pwd)
 build=$(cd "${2:?}" && pwd)
 cache=${3:?}
@@ -36,6 +41,16 @@ seeds=$top/tests/fuzz/seeds
 
 die() { echo "fuzz: $*" >&2; exit 1; }
 [ -x "$bin" ] || die "$bin is missing; run make fuzz-build"
+if [ "$uncovered" = 1 ]; then
+    prof=$cache/fuzz/last.profdata
+    [ -f "$prof" ] || die "$prof is missing; run make fuzz"
+    cd "$build" || exit 1
+    for f in ../qemu/hw/arm/smmuv3-accel*.c ../qemu/backends/iommufd-*.c; do
+        llvm-cov-16 show "$bin" -instr-profile="$prof" "$f" 2>/dev/null |
+            awk -v f="${f#../qemu/}" -F'|' '$2 ~ /^ *0$/ { sub(/^ */, "", $1); print f ":" $1 ":" $3 }'
+    done
+    exit 0
+fi
 [ -f "$hmlib" ] || die "$hmlib is missing; run make fuzz-build"
 
 # name | fuzz target | host model's host file (none: no model) |
@@ -78,7 +93,17 @@ printf '#!/bin/sh\nexec env -u LD_PRELOAD llvm-symbolizer-16 "$@"\n' > "$run/bin
 chmod +x "$run/bin/llvm-symbolizer"
 ledger=$cache/fuzz/ledger.tsv
 leaks=${FUZZ_LEAKS:-1}
-[ "$smoke" = 0 ] || leaks=1
+# the smoke is the same run each time: it checks the build, not luck
+seed_opt=()
+if [ "$smoke" = 1 ]; then leaks=1; seed_opt=(-seed=1); fi
+
+# Line coverage of hw/arm/smmuv3-accel*.c over the profiles given
+accel_coverage() {
+    [ -f "$1" ] || { echo -; return; }
+    llvm-profdata-16 merge -sparse "$@" -o "$run/one.profdata" 2>/dev/null &&
+    (cd "$build" && llvm-cov-16 report "$bin" -instr-profile="$run/one.profdata" \
+        ../qemu/hw/arm/smmuv3-accel*.c 2>/dev/null) | awk '/^TOTAL/ { print $10 }'
+}
 
 rc=0
 n=0
@@ -116,12 +141,14 @@ for t in "${chosen[@]}"; do
     fi
     log=$run/$name.log
     echo "fuzz: $name for ${seconds}s ($(find "$corpus" -type f | wc -l) corpus inputs)" >&2
+    t0=$SECONDS
     (cd "$run" && env "${env[@]}" "$bin" --fuzz-target="$target" \
         -max_total_time="$seconds" -timeout=20 -rss_limit_mb=6144 \
-        -detect_leaks="$leaks" \
+        -detect_leaks="$leaks" "${seed_opt[@]}" \
         -max_len=4096 -print_final_stats=1 -artifact_prefix="$findings/" \
         "$corpus" "$seed") > "$log" 2>&1
     status=$?
+    elapsed=$((SECONDS - t0))
     stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
     execs=$(stat number_of_executed_units)
     rate=$(stat average_exec_per_sec)
@@ -140,14 +167,15 @@ for t in "${chosen[@]}"; do
     else
         tap+=("ok $n - $name: $execs executions ($rate/s), corpus $size, no finding")
     fi
-    rows+=("$(printf '%-18s %10s %8s %8s %9s' "$name" "${execs:-?}" "${rate:-?}" "$size" "$new")")
+    cov=$(accel_coverage "$run/prof/$name-"*.profraw)
+    rows+=("$(printf '%-18s %10s %8s %8s %9s %9s' "$name" "${execs:-?}" "${rate:-?}" "$size" "$new" "$cov")")
     if [ "$smoke" = 0 ] && [ -n "$execs" ]; then
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" \
-            "$seconds" "$execs" "$new" "$leaks" >> "$ledger"
+            "$elapsed" "$execs" "$new" "$leaks" >> "$ledger"
     fi
 done
 
-printf '%-18s %10s %8s %8s %9s\n' target executions exec/s corpus findings
+printf '%-18s %10s %8s %8s %9s %9s\n' target executions exec/s corpus findings accel-cov
 printf '%s\n' "${rows[@]}"
 
 # Line coverage of the accel files over this run's inputs (the corpus is
