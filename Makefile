@@ -17,7 +17,8 @@
 #                        suites (long; MUTATE_MAX=N samples N mutants)
 #   make fuzz-build      the clang/libFuzzer/ASan/UBSan build (build-fuzz/)
 #   make fuzz            every fuzz target for FUZZ_SECONDS (default 300) each,
-#                        corpora in the cache; FUZZ_TARGETS=... picks some
+#                        corpora in the cache; FUZZ_TARGETS=... picks some;
+#                        FUZZ_COVERAGE=1 builds with line coverage and reports it
 #   make fuzz-smoke      each target briefly from its seeds (make check runs it)
 #   make fuzz-coverage   the lines of the accel files the last make fuzz missed
 #   make export-patches  write the tree's commits back into patches/
@@ -113,6 +114,8 @@ FUZZ_BUILD := $(TOP)/build-fuzz
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_TARGETS ?=
+FUZZ_COVERAGE ?= 0
+export FUZZ_COVERAGE
 FUZZ_HM_CFLAGS := -O2 -g
 
 fuzz-build: tree

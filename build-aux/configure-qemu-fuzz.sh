@@ -3,10 +3,9 @@
 #
 # Configure the fuzzing build of the fork ('make fuzz-build'): the same
 # prepared tree as the x86_64 build, built into its own directory with
-# clang 16, libFuzzer, ASan and UBSan (UBSan findings are fatal), and
-# source-based coverage so that 'make fuzz' can report the lines the
-# fuzzers reached.  The result is BUILD_DIR/qemu-fuzz-aarch64.  The tree
-# is only read.
+# clang 16, libFuzzer, ASan and UBSan (UBSan findings are fatal), and with
+# FUZZ_COVERAGE=1 source-based coverage, for the lines the fuzzers reached.
+# The result is BUILD_DIR/qemu-fuzz-aarch64.  The tree is only read.
 #
 # ccache is used through a symlink named after the compiler in
 # BUILD_DIR/fuzz-bin (Debian's /usr/lib/ccache has none for clang-16).
@@ -38,6 +37,12 @@ else
     cc=clang-16 cxx=clang++-16
 fi
 
+# Coverage only on demand: ccache never reuses an object compiled with
+# -fprofile-instr-generate in another directory, so each fresh clone would
+# compile everything again.
+cov=
+[ "${FUZZ_COVERAGE:-0}" = 0 ] || cov="-fprofile-instr-generate -fcoverage-mapping"
+
 # shellcheck source=build-aux/qemu-config-args.sh
 debug=no . "$(dirname "$0")/qemu-config-args.sh"
 args=()
@@ -49,8 +54,8 @@ args+=(
       --cc="$cc" --cxx="$cxx" --host-cc=clang-16
       --with-devices-aarch64=smmuv3-fuzz
       --enable-fuzzing --enable-asan --enable-ubsan
-      "--extra-cflags=-gline-tables-only -fno-sanitize-recover=undefined -fprofile-instr-generate -fcoverage-mapping"
-      "--extra-ldflags=-fprofile-instr-generate")
+      "--extra-cflags=-gline-tables-only -fno-sanitize-recover=undefined${cov:+ $cov}")
+[ -z "$cov" ] || args+=(--extra-ldflags=-fprofile-instr-generate)
 
 stamp=$build/.fork-configure-args
 if [ -f "$build/build.ninja" ] && [ "$(cat "$stamp" 2>/dev/null)" = "${args[*]}" ]; then
