@@ -97,6 +97,9 @@ leaks=${FUZZ_LEAKS:-1}
 seed_opt=()
 if [ "$smoke" = 1 ]; then leaks=1; seed_opt=(-seed=1); fi
 
+# One of the figures libFuzzer prints at the end (-print_final_stats)
+final_stat() { sed -n "s/^stat::$2: *//p" "$1" | tail -1; }
+
 # Line coverage of hw/arm/smmuv3-accel*.c over the profiles given
 accel_coverage() {
     [ -f "$1" ] || { echo -; return; }
@@ -149,9 +152,8 @@ for t in "${chosen[@]}"; do
         "$corpus" "$seed") > "$log" 2>&1
     status=$?
     elapsed=$((SECONDS - t0))
-    stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
-    execs=$(stat number_of_executed_units)
-    rate=$(stat average_exec_per_sec)
+    execs=$(final_stat "$log" number_of_executed_units)
+    rate=$(final_stat "$log" average_exec_per_sec)
     size=$(find "$corpus" -type f | wc -l)
     found=$(comm -13 <(printf '%s\n' "$before") <(find "$findings" -type f | sort))
     new=$(printf '%s' "$found" | grep -c .)

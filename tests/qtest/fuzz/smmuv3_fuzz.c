@@ -24,6 +24,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/rcu.h"
 #include "qapi/error.h"
 #include "qobject/qdict.h"
 #include "qom/object.h"
@@ -42,7 +43,7 @@
 /* Guest memory the operations use (virt's RAM starts at 1 GiB) */
 #define SMMUV3_FUZZ_RAM        0x40000000ULL
 #define SMMUV3_FUZZ_STRTAB     0x40100000ULL   /* linear, or the L1 table */
-#define SMMUV3_FUZZ_STRTAB_L2  0x40110000ULL   /* 2-level: four L2 tables */
+#define SMMUV3_FUZZ_STRTAB_L2  0x40110000ULL   /* 2-level: eight L2 tables */
 #define SMMUV3_FUZZ_CMDQ       0x40200000ULL
 #define SMMUV3_FUZZ_EVTQ       0x40300000ULL
 #define SMMUV3_FUZZ_CDTAB      0x40400000ULL
@@ -51,7 +52,7 @@
 #define SMMUV3_FUZZ_DATA       0x40600000ULL   /* what the tables map */
 #define SMMUV3_FUZZ_WINDOW     0x00800000ULL   /* RAM operations' reach */
 
-#define SMMUV3_FUZZ_ST_LOG2    8
+#define SMMUV3_FUZZ_ST_LOG2    9
 #define SMMUV3_FUZZ_ST_SPLIT   6
 #define SMMUV3_FUZZ_CMDQ_LOG2  8
 #define SMMUV3_FUZZ_EVTQ_LOG2  6
@@ -114,8 +115,17 @@ typedef struct SmmuFuzz {
 
 static SmmuFuzz smmuv3_fuzz;
 
-/* StreamIDs on pcie.0: vfio0 in slot 1, the emulated devices in 4..7 */
-static const uint32_t smmuv3_fuzz_sids[] = { 0x08, 0x20, 0x28, 0x30, 0x38 };
+/*
+ * StreamIDs: vfio0 behind the root port rp0 (pcie.0 slot 1), on the bus
+ * number each input gives it, so that it can be unplugged and plugged
+ * back (pcie.0 itself takes no hot-plug); the emulated devices in pcie.0
+ * slots 4..7.
+ */
+#define SMMUV3_FUZZ_RP_CFG     (0x4010000000ULL + (0x08 << 12))
+#define SMMUV3_FUZZ_VFIO_BUS   1
+static const uint32_t smmuv3_fuzz_sids[] = {
+    SMMUV3_FUZZ_VFIO_BUS << 8, 0x20, 0x28, 0x30, 0x38
+};
 static const char *const smmuv3_fuzz_dma_ids[] = { "e0", "s0", "n0", "b0" };
 
 /*
@@ -144,25 +154,9 @@ static uint64_t smmuv3_fuzz_take(SmmuFuzzInput *in, unsigned bytes)
  * FUZZ_SERIALIZE_QTEST=1 and QTEST_LOG=1 a reproducer prints as a qtest
  * trace (the DMA, host and plug operations print nothing).
  */
-static void smmuv3_fuzz_mem_write(uint64_t addr, const void *buf, size_t len)
-{
-    qtest_memwrite(smmuv3_fuzz.qts, addr, buf, len);
-}
-
 static void smmuv3_fuzz_write64(uint64_t addr, uint64_t v)
 {
-    v = cpu_to_le64(v);
-    smmuv3_fuzz_mem_write(addr, &v, sizeof(v));
-}
-
-static void smmuv3_fuzz_zero(uint64_t addr, size_t len)
-{
-    static const uint8_t zeros[4096];
-
-    for (size_t off = 0; off < len; off += sizeof(zeros)) {
-        smmuv3_fuzz_mem_write(addr + off, zeros,
-                              MIN(sizeof(zeros), len - off));
-    }
+    qtest_writeq(smmuv3_fuzz.qts, addr, v);
 }
 
 static void smmuv3_fuzz_reg32(QTestState *s, uint32_t off, uint32_t v)
@@ -200,6 +194,13 @@ static uint64_t smmuv3_fuzz_ste_addr(uint32_t sid)
 
 static void smmuv3_fuzz_setup(QTestState *s, uint8_t setup)
 {
+    if (smmuv3_fuzz.accel) {
+        /* rp0's secondary and subordinate bus: a machine reset clears them */
+        qtest_writeb(s, SMMUV3_FUZZ_RP_CFG + PCI_SECONDARY_BUS,
+                     SMMUV3_FUZZ_VFIO_BUS);
+        qtest_writeb(s, SMMUV3_FUZZ_RP_CFG + PCI_SUBORDINATE_BUS,
+                     SMMUV3_FUZZ_VFIO_BUS);
+    }
     smmuv3_fuzz.two_level = setup & SETUP_2LVL;
     if (!(setup & SETUP_TABLES)) {
         return;
@@ -481,16 +482,21 @@ static void smmuv3_fuzz_unplug(void)
 
     if (dev) {
         object_unparent(dev);
+        /*
+         * Its regions keep it, and its VFIO file, until an RCU grace period:
+         * as device_add does, wait for that before the file can be bound
+         * again.
+         */
+        drain_call_rcu();
         smmuv3_fuzz.unplugged = true;
     }
 }
 
 /* Plug vfio0 back, as the command line had it; false when refused */
-static bool smmuv3_fuzz_replug(void)
+static bool smmuv3_fuzz_replug(Error **errp)
 {
     g_autoptr(QDict) opts = qdict_new();
     g_autofree char *fdstr = NULL;
-    Error *err = NULL;
     DeviceState *dev;
     int fd;
 
@@ -504,11 +510,10 @@ static bool smmuv3_fuzz_replug(void)
     qdict_put_str(opts, "id", "d0");
     qdict_put_str(opts, "fd", fdstr);
     qdict_put_str(opts, "iommufd", "i0");
-    qdict_put_str(opts, "bus", "pcie.0");
-    qdict_put_str(opts, "addr", "1.0");
-    dev = qdev_device_add_from_qdict(opts, false, &err);
+    qdict_put_str(opts, "bus", "rp0");
+    qdict_put_str(opts, "addr", "0.0");
+    dev = qdev_device_add_from_qdict(opts, false, errp);
     if (!dev) {
-        error_free(err);
         close(fd);
         return false;
     }
@@ -593,7 +598,8 @@ static void smmuv3_fuzz_op(QTestState *s, SmmuFuzzInput *in, uint8_t op)
         break;
     case OP_REPLUG:
         if (smmuv3_fuzz.accel) {
-            smmuv3_fuzz_replug();
+            /* refused under an injected host failure: tried again at the end */
+            smmuv3_fuzz_replug(NULL);
         }
         break;
     case OP_CLOCK_STEP:
@@ -601,6 +607,7 @@ static void smmuv3_fuzz_op(QTestState *s, SmmuFuzzInput *in, uint8_t op)
         qtest_clock_step(s, (smmuv3_fuzz_take(in, 2) + 1) * SCALE_US);
         break;
     case OP_RESET:
+        /* vfio0's bus number goes with it: its STEs move to StreamID 0 */
         fuzz_reset(s);
         smmuv3_fuzz.prod = 0;
         break;
@@ -664,32 +671,38 @@ static void smmuv3_fuzz_check_objects(void)
 /* Leave guest memory and the host as the next input expects them */
 static void smmuv3_fuzz_clean(QTestState *s)
 {
-    bool replugged;
+    Error *err = NULL;
 
     for (unsigned i = 0; i < smmuv3_fuzz.n_dirty; i++) {
         smmuv3_fuzz_write64(smmuv3_fuzz.dirty[i], 0);
     }
     smmuv3_fuzz.n_dirty = 0;
-    smmuv3_fuzz_zero(SMMUV3_FUZZ_STRTAB, 0x20000);
-    smmuv3_fuzz_zero(SMMUV3_FUZZ_CMDQ, 16 << SMMUV3_FUZZ_CMDQ_LOG2);
-    smmuv3_fuzz_zero(SMMUV3_FUZZ_EVTQ, 32 << SMMUV3_FUZZ_EVTQ_LOG2);
-    smmuv3_fuzz_zero(SMMUV3_FUZZ_CDTAB, 64 * 64);
-    smmuv3_fuzz_zero(SMMUV3_FUZZ_PT, SMMUV3_FUZZ_PT_PAGES * 0x1000);
+    qtest_memset(s, SMMUV3_FUZZ_STRTAB, 0, 0x20000);
+    qtest_memset(s, SMMUV3_FUZZ_CMDQ, 0, 16 << SMMUV3_FUZZ_CMDQ_LOG2);
+    qtest_memset(s, SMMUV3_FUZZ_EVTQ, 0, 32 << SMMUV3_FUZZ_EVTQ_LOG2);
+    qtest_memset(s, SMMUV3_FUZZ_CDTAB, 0, 64 * 64);
+    qtest_memset(s, SMMUV3_FUZZ_PT, 0, SMMUV3_FUZZ_PT_PAGES * 0x1000);
     smmuv3_fuzz.pt_used = 0;
     smmuv3_fuzz.prod = 0;
-    if (smmuv3_fuzz.accel) {
-        hm_client_fail_clear(smmuv3_fuzz.hm);
+    if (!smmuv3_fuzz.accel) {
+        device_cold_reset(smmuv3_fuzz.smmu);
+        flush_events(s);
+        return;
     }
-    replugged = smmuv3_fuzz_replug();
+    hm_client_fail_clear(smmuv3_fuzz.hm);
+    /*
+     * With no host failure left, an unplugged device must plug back: a
+     * refusal means its unplug left something behind.
+     */
+    if (!smmuv3_fuzz_replug(&err)) {
+        fprintf(stderr, "smmuv3-fuzz: vfio0 cannot be plugged back: %s\n",
+                error_get_pretty(err));
+        abort();
+    }
     /* The SMMU's reset is the machine's, as far as the SMMU goes */
     device_cold_reset(smmuv3_fuzz.smmu);
     flush_events(s);
-    if (!smmuv3_fuzz.accel) {
-        return;
-    }
-    if (replugged) {
-        smmuv3_fuzz_check_objects();
-    }
+    smmuv3_fuzz_check_objects();
 }
 
 static void smmuv3_fuzz_run(QTestState *s, const unsigned char *data,
@@ -740,7 +753,7 @@ static GString *smmuv3_fuzz_cmdline(FuzzTarget *t)
     GString *cmd = g_string_new(TARGET_NAME " -machine virt,accel=qtest "
                                 "-display none -nodefaults -m 512M ");
     const char *opts = getenv("SMMUV3_FUZZ_OPTS") ?: "";
-    int fd;
+    int fd, iommufd;
 
     smmuv3_fuzz.accel = t->opaque != NULL;
     if (!smmuv3_fuzz.accel) {
@@ -754,19 +767,25 @@ static GString *smmuv3_fuzz_cmdline(FuzzTarget *t)
                 "HOSTMODEL_CONTROL (make fuzz does)\n");
         exit(1);
     }
-    /* Loaded already; the sanitizers' symbolizer must run without it */
-    unsetenv("LD_PRELOAD");
     fd = open(SMMUV3_FUZZ_VFIO_PATH, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "smmuv3-accel-ops: %s: %s (is the host model "
-                "preloaded?)\n", SMMUV3_FUZZ_VFIO_PATH, strerror(errno));
+    /*
+     * The iommufd is passed, as libvirt does: QEMU keeps it open when its
+     * last device goes, so what QEMU leaves behind stays countable (the
+     * kernel frees everything with the file).
+     */
+    iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+    if (fd < 0 || iommufd < 0) {
+        fprintf(stderr, "smmuv3-accel-ops: %s or /dev/iommu: %s (is the "
+                "host model preloaded?)\n", SMMUV3_FUZZ_VFIO_PATH,
+                strerror(errno));
         exit(1);
     }
-    g_string_append_printf(cmd, "-object iommufd,id=i0 "
+    g_string_append_printf(cmd, "-object iommufd,id=i0,fd=%d "
                            "-device arm-smmuv3,primary-bus=pcie.0,accel=on%s%s "
+                           "-device pcie-root-port,id=rp0,chassis=1,addr=1.0 "
                            "-device vfio-pci,id=d0,fd=%d,iommufd=i0,"
-                           "bus=pcie.0,addr=1.0" SMMUV3_FUZZ_DEVS,
-                           *opts ? "," : "", opts, fd);
+                           "bus=rp0,addr=0.0" SMMUV3_FUZZ_DEVS,
+                           iommufd, *opts ? "," : "", opts, fd);
     return cmd;
 }
 
