@@ -108,6 +108,34 @@ accel_coverage() {
         ../qemu/hw/arm/smmuv3-accel*.c 2>/dev/null) | awk '/^TOTAL/ { print $10 }'
 }
 
+# The smoke replays each past finding of the target (tests/fuzz/findings/
+# TARGET-*) many times in one process, with a smaller quarantine and RSS
+# limit, so that a slow growth fails too.
+replay_findings() {
+    local f rlog status first
+    for f in "$top/tests/fuzz/findings/$name"-*; do
+        [ -f "$f" ] || continue
+        n=$((n + 1))
+        rlog=$run/replay-${f##*/}.log
+        (cd "$run" && env "${env[@]}" \
+            "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=16:external_symbolizer_path=$run/bin/llvm-symbolizer" \
+            "$bin" --fuzz-target="$target" -runs="$replay_runs" \
+            -rss_limit_mb="$replay_rss" -timeout=20 "$f") > "$rlog" 2>&1
+        status=$?
+        if [ "$status" = 0 ]; then
+            tap+=("ok $n - $name: ${f##*/} replayed $replay_runs times")
+            continue
+        fi
+        rc=1
+        first=$(grep -m1 -E '^==[0-9]+==ERROR|runtime error:|out-of-memory|smmuv3-fuzz:|deadly signal' "$rlog")
+        echo "fuzz: $name: ${f##*/} fails again (exit $status):" >&2
+        tail -20 "$rlog" >&2
+        tap+=("not ok $n - $name: ${f##*/}: ${first:-exit $status}")
+    done
+}
+replay_runs=${FUZZ_REPLAY_RUNS:-500}
+replay_rss=${FUZZ_REPLAY_RSS_MB:-384}
+
 rc=0
 n=0
 rows=()
@@ -168,6 +196,9 @@ for t in "${chosen[@]}"; do
         tap+=("not ok $n - $name: ${first:-exit $status, see the log above}")
     else
         tap+=("ok $n - $name: $execs executions ($rate/s), corpus $size, no finding")
+    fi
+    if [ "$smoke" = 1 ]; then
+        replay_findings
     fi
     cov=$(accel_coverage "$run/prof/$name-"*.profraw)
     rows+=("$(printf '%-18s %10s %8s %8s %9s %9s' "$name" "${execs:-?}" "${rate:-?}" "$size" "$new" "$cov")")
