@@ -82,7 +82,7 @@ lint: tree
 docs: tree
 	@build-aux/docs.sh $(TREE) $(BUILD)
 
-bench: bench-model bench-e2e
+bench: bench-model bench-e2e compare-upstream
 
 bench-model: $(BUILD)/build.ninja
 	@$(NINJA) qemu-system-aarch64 tests/qtest/arm-smmuv3-accel-bench

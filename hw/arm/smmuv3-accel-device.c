@@ -208,8 +208,16 @@ void smmuv3_accel_device_release(SMMUv3AccelDevice *dev)
     if (dev->hwpt_id &&
         !host_iommu_device_iommufd_attach_hwpt(dev->idev, dev->vfio_hwpt_id,
                                                &err)) {
-        /* Its stage-1 HWPT stays attached: freed with the iommufd */
+        /*
+         * Refused: detached instead, which the host cannot refuse, or our
+         * HWPTs and the vIOMMU would stay held until the iommufd closes
+         * (with a passed iommufd, never).  VFIO's own detach finds it so.
+         */
         warn_report_err_once(err);
+        trace_smmuv3_accel_attach(smmuv3_accel_device_sid(dev), dev->hwpt_id,
+                                  0);
+        host_iommu_device_iommufd_detach_hwpt(dev->idev, NULL);
+        smmuv3_accel_device_group_moved(dev, 0);
     } else if (dev->hwpt_id) {
         smmuv3_accel_device_group_moved(dev, dev->vfio_hwpt_id);
     }

@@ -8,6 +8,7 @@
 #   make e2e-artifacts   build or reuse everything the tests boot
 #   make check-e2e       run them, TAP on stdout (E2E_MODES: baseline accel stale)
 #   make bench-e2e       the benchmark mode: figures side by side, as ratios
+#   make compare-upstream   ours and upstream QEMU 11.1.3 in the same run
 #   make compare-hostmodel  the host model against the last baseline run
 # (make demo, in the top-level Makefile, is the accel mode with a summary.)
 
@@ -23,7 +24,8 @@ E2E_MODES ?= baseline accel stale
 # Keep the including Makefile's default goal.
 e2e_saved_goal := $(.DEFAULT_GOAL)
 
-.PHONY: qemu-aarch64 e2e-kernel-source e2e-artifacts check-e2e bench-e2e compare-hostmodel
+.PHONY: qemu-aarch64 e2e-kernel-source e2e-artifacts check-e2e bench-e2e compare-hostmodel \
+	compare-upstream
 
 # After the x86_64 build: one heavy build at a time.
 qemu-aarch64: tree | qemu
@@ -52,6 +54,12 @@ check-e2e: e2e-artifacts
 # L2 is booted four times, hence the longer time limits.
 bench-e2e: e2e-artifacts
 	@$(E2E_DIR)/run.sh --no-build --mode bench --l2-timeout 600 --timeout 2400
+
+# Ours and upstream QEMU 11.1.3 side by side in L1 (tests/e2e/README.md)
+compare-upstream: e2e-artifacts
+	@up=$$($(E2E_DIR)/upstream-qemu.sh $(CACHE_DIR)) && \
+	E2E_UPSTREAM=$$up $(E2E_DIR)/run.sh --no-build --mode compare \
+		--timeout 1800
 
 compare-hostmodel:
 	@$(E2E_DIR)/compare-hostmodel.py --top $(TOP) --build $(BUILD)

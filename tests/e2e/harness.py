@@ -60,6 +60,16 @@ STAGES = {
 # accel with x-forward-invalidations=off: the same path, a stale translation
 STAGES['stale'] = [s for s in STAGES['accel']
                    if s not in (('L2', 'disk'), ('L2', 'replugged'))]
+# Ours and upstream 11.1.3 in turn, each running the accel mode's L2
+# (init-l1.sh, use_qemu): stage NAME of QEMU Q is 'NAME@Q'
+COMPARE_QEMUS = ['ours', 'upstream']
+L2_ACCEL_STAGES = [n for lv, n in STAGES['accel'] if lv == 'L2']
+STAGES['compare'] = ([('L1', 'init'), ('L1', 'disk'), ('L1', 'bind'),
+                      ('L1', 'dma'), ('L1', 'l2-start')] +
+                     [('L2', f'{n}@{q}') for q in COMPARE_QEMUS
+                      for n in L2_ACCEL_STAGES] +
+                     [('L2', f'bench-{q}@{q}-bench') for q in COMPARE_QEMUS] +
+                     [('L1', 'l2-exit'), ('L1', 'after'), ('L1', 'end')])
 # The benchmark: L2 booted once per configuration (init-l1.sh, run_l2)
 BENCH_CONFIGS = ['none', 'virtio-iommu', 'accel', 'accel-percmd']
 STAGES['bench'] = ([('L1', 'init'), ('L1', 'disk'), ('L1', 'bind'),
@@ -190,20 +200,36 @@ def run_l0(argv, console_path, timeout):
 
 
 def parse_console(lines):
-    """Records and stage times, each attributed to L1 or L2."""
+    """Records and stage times, each attributed to L1 or L2 (and in compare
+    mode to the QEMU whose L2 run they came in: 'qemu')."""
     records, stages = [], {}
+    qemu = None
+
+    def add(rec):
+        if qemu:
+            rec['qemu'] = qemu
+        records.append(rec)
+
     for t, text in lines:
         level = 'L1'
         if text.startswith('[L2] '):
             level, text = 'L2', text[5:]
         text = text.strip()
+        if text.startswith('E2E-QEMU '):
+            qemu = text.split()[1]
+            qemu = None if qemu == 'none' else qemu
+            continue
+        if text.startswith('# L2 qemu: ') and qemu:
+            add({'prog': 'qemu-stderr', 'step': 'stderr', 'level': 'L1',
+                 't': round(t, 2), 'text': text[11:]})
         m = SMMU_FEATURES.search(text)
         if m and not text.startswith('#'):
-            records.append({'prog': 'kernel', 'step': 'smmu_features',
-                            'level': level, 't': round(t, 2),
-                            'features': int(m.group(1), 16)})
+            add({'prog': 'kernel', 'step': 'smmu_features', 'level': level,
+                 't': round(t, 2), 'features': int(m.group(1), 16)})
         if text.startswith('E2E-STAGE '):
             name = text.split()[1]
+            if qemu and (level == 'L2' or name == 'l2-boot'):
+                name = f'{name}@{qemu}'
             stages.setdefault((level, name), t)
         elif text.startswith('E2E-QMP '):
             # E2E-QMP LABEL REPLY: x-query-smmuv3-accel at L2's power-off
@@ -212,9 +238,9 @@ def parse_console(lines):
                 reply = json.loads(body)
             except json.JSONDecodeError:
                 reply = {'garbled': text[:80]}
-            records.append({'prog': 'qmp', 'step': label,
-                            'call': 'x-query-smmuv3-accel', 'level': level,
-                            't': round(t, 2), 'reply': reply})
+            add({'prog': 'qmp', 'step': label,
+                 'call': 'x-query-smmuv3-accel', 'level': level,
+                 't': round(t, 2), 'reply': reply})
         elif text.startswith('E2E {'):
             try:
                 rec = json.loads(text[4:])
@@ -223,7 +249,7 @@ def parse_console(lines):
                        'expect': 'a record', 'got': 'garbled line'}
             rec['level'] = level
             rec['t'] = round(t, 2)
-            records.append(rec)
+            add(rec)
     return records, stages
 
 
@@ -386,17 +412,30 @@ def verdicts(tap, args, l2boot, status, secs, records, stages, disk,
                f'after {secs:.1f} s')
     for level, name in STAGES[args.mode]:
         t = stages.get((level, name))
-        tap.result(t is not None, f'{level}: reached stage "{name}"' +
+        desc = f'{level}: reached stage "{name}"'
+        if '@upstream' in name:
+            # upstream's behaviour is recorded for the comparison
+            tap.result(True, f'{desc}: {"yes" if t is not None else "no"}',
+                       'recorded, not judged')
+            continue
+        tap.result(t is not None, desc +
                    (f' at {t:.1f} s' if t is not None else ''))
 
     asids = trace_asids(os.path.join(args.run_dir, 'l0.log'))
     calls = {}
-    if args.mode in ('accel', 'stale'):
-        feature_checks(tap, records)
-        vsmmu_checks(tap, records, forwarding=args.mode == 'accel',
+    ours = [r for r in records if r.get('qemu') in (None, 'ours')]
+    if args.mode in ('accel', 'stale', 'compare'):
+        feature_checks(tap, ours)
+        vsmmu_checks(tap, ours, forwarding=args.mode != 'stale',
                      l2_vfio=l2boot == 'acpi')
     for rec in records:
-        if rec.get('prog') in ('qmp', 'kernel'):
+        if rec.get('prog') in ('qmp', 'kernel', 'qemu-stderr'):
+            continue
+        if rec.get('qemu', '').startswith('upstream'):
+            tap.result(True, f'{rec["level"]} {rec.get("prog")} (upstream): '
+                       f'{rec.get("what")} [{rec.get("step")}]: got '
+                       f'{rec.get("got")}, ours expects {rec.get("expect")}',
+                       'recorded, not judged')
             continue
         if rec.get('call') == 'IOMMU_HWPT_INVALIDATE':
             calls[rec['step']] = rec
@@ -417,7 +456,8 @@ def verdicts(tap, args, l2boot, status, secs, records, stages, disk,
     with open(disk, 'rb') as f:
         image = f.read()
     for level, (off, marker) in MARKERS.items():
-        if (level, 'disk') not in stages:
+        if (level, 'disk') not in stages and \
+                (level, 'disk@ours') not in stages:
             continue
         found = image[off:off + len(marker)] == marker
         tap.result(found, f'host: the disk image holds the marker {level} '
@@ -581,58 +621,170 @@ def vsmmu_summary(state, live=None):
     return out
 
 
+def bench_found(records):
+    """The io-bench and inval-bench results, by step."""
+    return {r['step']: r['out'] for r in records
+            if r.get('prog') in ('io-bench', 'inval-bench') and
+            r.get('got') == 'ok' and 'out' in r}
+
+
+def bench_figures(found, c):
+    """Configuration C's figures: 4 KiB reads/s, 64 KiB MB/s, and the
+    latency of a 1-page and of a 64-page unmap in us (None: not run)."""
+    a, b = found.get(f'{c}_4k_read'), found.get(f'{c}_64k_read')
+    fig = {'iops': a['reads'] * 1e9 / a['ns'] if a and a['ns'] else None,
+           'mbs': b['bytes'] * 1e3 / b['ns'] if b and b['ns'] else None}
+    for p in ('1p', '64p'):
+        v = found.get(f'{c}_{p}_unmap')
+        fig[p] = v['ns'] / v['rounds'] / 1e3 if v and v['rounds'] else None
+    return fig
+
+
+def fmt(v, width, digits=0):
+    return f'{v:{width}.{digits}f}' if v is not None else f'{"-":>{width}}'
+
+
+def ratio(v, ref):
+    return v / ref if v is not None and ref else None
+
+
 def bench_report(records):
     """The benchmark's figures, side by side, as ratios to a reference."""
-    found = {}
-    for r in records:
-        if r.get('prog') in ('io-bench', 'inval-bench') and \
-                r.get('got') == 'ok' and 'out' in r:
-            found[r['step']] = r['out']
-
-    def fmt(v, width, digits=0):
-        return f'{v:{width}.{digits}f}' if v is not None else f'{"-":>{width}}'
-
-    def ratio(v, ref):
-        return v / ref if v is not None and ref else None
-
+    found = bench_found(records)
+    fig = {c: bench_figures(found, c) for c in BENCH_CONFIGS}
     out = ['L2 I/O: virtio-blk assigned to L2, direct reads; iommu.strict=1 '
            'under a vIOMMU',
            f'  {"vIOMMU in L2":<14}{"4K reads/s":>12}{"x none":>8}'
            f'{"64K MB/s":>10}{"x none":>8}']
-    io = {}
     for c in BENCH_CONFIGS:
-        a, b = found.get(f'{c}_4k_read'), found.get(f'{c}_64k_read')
-        iops = a['reads'] * 1e9 / a['ns'] if a and a['ns'] else None
-        mbs = b['bytes'] * 1e3 / b['ns'] if b and b['ns'] else None
-        io[c] = (iops, mbs)
-    for c in BENCH_CONFIGS:
-        iops, mbs = io[c]
+        iops, mbs = fig[c]['iops'], fig[c]['mbs']
         out.append(f'  {c:<14}{fmt(iops, 12)}'
-                   f'{fmt(ratio(iops, io["none"][0]), 8, 2)}'
-                   f'{fmt(mbs, 10, 1)}{fmt(ratio(mbs, io["none"][1]), 8, 2)}')
+                   f'{fmt(ratio(iops, fig["none"]["iops"]), 8, 2)}'
+                   f'{fmt(mbs, 10, 1)}'
+                   f'{fmt(ratio(mbs, fig["none"]["mbs"]), 8, 2)}')
     out += ['L2 unmap latency: VFIO + iommufd in L2, 4 KiB pages, one '
             'TLBI per page',
             f'  {"vIOMMU in L2":<14}{"1 page us":>11}{"x accel":>9}'
             f'{"64 pages us":>13}{"x accel":>9}']
-    lat = {}
     for c in BENCH_CONFIGS[1:]:
-        lat[c] = []
-        for p in ('1p', '64p'):
-            v = found.get(f'{c}_{p}_unmap')
-            lat[c].append(v['ns'] / v['rounds'] / 1e3
-                          if v and v['rounds'] else None)
-    for c in BENCH_CONFIGS[1:]:
-        one, many = lat[c]
+        one, many = fig[c]['1p'], fig[c]['64p']
         out.append(f'  {c:<14}{fmt(one, 11, 1)}'
-                   f'{fmt(ratio(one, lat["accel"][0]), 9, 2)}'
+                   f'{fmt(ratio(one, fig["accel"]["1p"]), 9, 2)}'
                    f'{fmt(many, 13, 1)}'
-                   f'{fmt(ratio(many, lat["accel"][1]), 9, 2)}')
+                   f'{fmt(ratio(many, fig["accel"]["64p"]), 9, 2)}')
     for c in ('accel', 'accel-percmd'):
         state = vsmmu_state(records, c)
         if isinstance(state, list) and state:
             v = state[0]
             out.append(f'  {c}: {v["commands-forwarded"]} commands '
                        f'forwarded in {v["batches"]} host calls')
+    return out
+
+
+def compare_report(records, stages):
+    """One row per check of the accel mode, a column per QEMU: ok, fails
+    (with what came instead), or why it did not run."""
+    def cell(rec):
+        if rec is None:
+            return '-'
+        exp, got = str(rec.get('expect')), str(rec.get('got'))
+        if exp == '*':
+            return got
+        if exp == got:
+            return 'ok'
+        return f'todo: {got}' if rec.get('todo') else f'fails: {got}'
+
+    def started(q):
+        if ('L2', f'init@{q}') in stages:
+            return 'ok'
+        errs = [r['text'] for r in records if r.get('qemu') == q and
+                r.get('prog') == 'qemu-stderr']
+        first = next((e for e in errs if 'rror' in e or
+                      'qemu-system' in e), errs[0] if errs else '')
+        return f'refused at start: {first[:100]}' if first else 'no L2'
+
+    rows = {}
+    order = []
+    for r in records:
+        q = r.get('qemu')
+        if q not in COMPARE_QEMUS or r.get('prog') in ('qmp', 'kernel',
+                                                       'qemu-stderr'):
+            continue
+        key = (r['level'], r.get('prog'), r.get('step'))
+        if key not in rows:
+            rows[key] = {'what': r.get('what'), 'cells': {}}
+            order.append(key)
+        rows[key]['cells'].setdefault(q, r)
+    table = [('L2 boots with the accel vSMMU and both devices',
+              {q: started(q) for q in COMPARE_QEMUS})]
+    feats = {}
+    for q in COMPARE_QEMUS:
+        f = smmu_features([r for r in records if r.get('qemu') == q], 'L2')
+        feats[q] = f'{f:#x}' if f is not None else '-'
+    table.append(("L2's SMMU driver features (arm-smmu-v3 probe line)",
+                  feats))
+    for label, stage in (('unplug and replug both devices while L2 runs',
+                          'replugged'), ('L2 powers off', 'end')):
+        table.append((label, {q: 'ok' if ('L2', f'{stage}@{q}') in stages
+                              else 'no' for q in COMPARE_QEMUS}))
+    query = {}
+    for q in COMPARE_QEMUS:
+        st = vsmmu_state([r for r in records if r.get('qemu') == q],
+                         'accel')
+        query[q] = 'ok' if isinstance(st, list) and st else 'no such command'
+    table.append(("the vSMMU's state over QMP (x-query-smmuv3-accel)", query))
+    for key in order:
+        level, prog, step = key
+        table.append((f'{level} {prog}: {rows[key]["what"]} [{step}]',
+                      {q: cell(rows[key]['cells'].get(q))
+                       for q in COMPARE_QEMUS}))
+    ok = {q: sum(1 for _, c in table if c[q] == 'ok')
+          for q in COMPARE_QEMUS}
+    judged = sum(1 for _, c in table if 'ok' in c.values() or
+                 any(v.startswith(('fails', 'no', 'refused', 'todo'))
+                     for v in c.values()))
+    out = ['accel mode, ours against upstream QEMU 11.1.3 (Debian arm64 '
+           'build): the same L1, command line and L2',
+           f'{"check":<72} {"ours":<12} upstream']
+    for what, c in table:
+        if len(c['ours']) <= 12 and len(c['upstream']) <= 40:
+            out.append(f'{what[:72]:<72} {c["ours"]:<12} {c["upstream"]}')
+            continue
+        out.append(f'{what[:72]:<72} (below)')
+        for q in COMPARE_QEMUS:
+            out.append(f'    {q}: {c[q]}')
+    out.append(f'{judged} checks with a verdict: ours {ok["ours"]} ok, '
+               f'upstream {ok["upstream"]} ok')
+    # L2 boot: from L1 starting L2's QEMU to L2's /init
+    boot = {q: (stages[('L2', f'init@{q}')] - stages[('L1', f'l2-boot@{q}')]
+                if ('L2', f'init@{q}') in stages and
+                ('L1', f'l2-boot@{q}') in stages else None)
+            for q in COMPARE_QEMUS}
+    found = bench_found(records)
+    fig = {q: bench_figures(found, q) for q in COMPARE_QEMUS}
+    out += ['figures (bench mode, accel, ril=off; TCG host: ratios mean '
+            'more than values)',
+            f'  {"":<34}{"ours":>10}{"upstream":>10}{"ours/up":>9}']
+    rows = [('L2 boot, s (lower is better)', boot, 1),
+            ('4 KiB reads/s', {q: fig[q]['iops'] for q in fig}, 0),
+            ('64 KiB MB/s', {q: fig[q]['mbs'] for q in fig}, 1),
+            ('1-page unmap, us (lower is better)',
+             {q: fig[q]['1p'] for q in fig}, 1),
+            ('64-page unmap, us (lower is better)',
+             {q: fig[q]['64p'] for q in fig}, 1)]
+    for what, v, digits in rows:
+        out.append(f'  {what:<34}{fmt(v["ours"], 10, digits)}'
+                   f'{fmt(v["upstream"], 10, digits)}'
+                   f'{fmt(ratio(v["ours"], v["upstream"]), 9, 2)}')
+    state = vsmmu_state([r for r in records
+                         if r.get('qemu') == 'ours-bench'], 'ours')
+    if isinstance(state, list) and state:
+        v = state[0]
+        out.append(f'  host calls per guest command: ours '
+                   f'{v["batches"] / max(v["commands-forwarded"], 1):.2f} '
+                   f'({v["commands-forwarded"]} commands, {v["batches"]} '
+                   'calls); upstream: one per command by design, not '
+                   'countable from outside')
     return out
 
 
@@ -654,6 +806,9 @@ def main():
     ap.add_argument('--l2-trace', action='append', default=[],
                     help="trace events of L1's QEMU (the one running L2), "
                     'on the console')
+    ap.add_argument('--extra-initrd',
+                    help="an initramfs fragment appended to L1's image "
+                    "(compare mode: upstream's QEMU)")
     ap.add_argument('--summary', action='store_true')
     ap.add_argument('--brief', action='store_true',
                     help="no 'ok' lines on stdout (tap.txt has them)")
@@ -675,6 +830,15 @@ def main():
         append += ' acpi=force'
     if args.l2_trace:
         append += ' e2e.l2trace=' + ','.join(args.l2_trace)
+    initrd = os.path.join(args.initramfs, 'l1.cpio.gz')
+    if args.extra_initrd:
+        # the kernel unpacks concatenated compressed archives in turn
+        joined = os.path.join(args.run_dir, 'l1-initrd.cpio.gz')
+        with open(joined, 'wb') as out:
+            for part in (initrd, args.extra_initrd):
+                with open(part, 'rb') as f:
+                    out.write(f.read())
+        initrd = joined
     argv = [args.qemu,
             '-M', 'virt,virtualization=on,gic-version=3,iommu=smmuv3',
             '-global', 'arm-smmuv3.stage=nested',
@@ -683,7 +847,7 @@ def main():
             '-accel', 'tcg', '-nodefaults', '-display', 'none',
             '-serial', 'stdio', '-no-reboot',
             '-kernel', os.path.join(args.kernel, 'Image'),
-            '-initrd', os.path.join(args.initramfs, 'l1.cpio.gz'),
+            '-initrd', initrd,
             '-append', append] + firmware + [
             '-d', 'guest_errors', '-D', os.path.join(args.run_dir, 'l0.log')]
     for ev in L0_TRACE + args.trace:
@@ -706,6 +870,12 @@ def main():
     verdicts(tap, args, l2boot, status, secs, records, stages, disk, disksum)
     for line in timings(args, stages, secs):
         tap.comment(f'timing: {line}')
+    if args.mode == 'compare':
+        text = compare_report(records, stages)
+        with open(os.path.join(args.run_dir, 'compare.txt'), 'w') as f:
+            f.write('\n'.join(text) + '\n')
+        for line in text:
+            tap.comment(line)
     if args.mode == 'bench':
         text = bench_report(records)
         with open(os.path.join(args.run_dir, 'bench.txt'), 'w') as f:

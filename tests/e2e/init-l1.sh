@@ -204,8 +204,9 @@ run_l2() {
     for t in $(arg e2e.l2trace | tr ',' ' '); do
         args="$args -trace $t"
     done
-    echo "# L2: qemu-system-aarch64 $(echo $args) -append '$append'"
+    echo "# L2: $QEMU $(echo $args) -append '$append'"
     echo none > /tmp/l2.status
+    stage l2-boot
     qmp_pid=
     case $viommu in
     none|virtio-iommu) ;;
@@ -218,7 +219,7 @@ run_l2() {
     # output, it could split a record line of L2's in two
     (
         timeout -s KILL "${L2TIMEOUT:-240}" \
-            /bin/qemu-system-aarch64 $args -append "$append" < /dev/null \
+            "$QEMU" $args -append "$append" < /dev/null \
             2> /tmp/l2-qemu.err
         echo $? > /tmp/l2.status
     ) | l2_console
@@ -234,8 +235,8 @@ run_l2() {
 
 # accel=on takes iommufd devices only: a vfio-pci device on the legacy
 # container (no iommufd=) must be refused with a message that says so.
-if [ "$MODE" = accel ]; then
-    out=$(timeout -s KILL 120 /bin/qemu-system-aarch64 -M virt,gic-version=3 \
+legacy_check() {
+    out=$(timeout -s KILL 120 "$QEMU" -M virt,gic-version=3 \
           -accel kvm -cpu host -m 128M -nodefaults -display none -S \
           -device arm-smmuv3,primary-bus=pcie.0,accel=on \
           -device vfio-pci,host=$EDU 2>&1 < /dev/null)
@@ -245,7 +246,64 @@ if [ "$MODE" = accel ]; then
 behind accel=on" 1 $rc
     rec legacy_message "the error says to use iommufd" yes \
         "$(yesno eval 'echo "$out" | grep -q "must use iommufd: add -object iommufd"')"
-fi
+    [ "$MODE" = compare ] &&
+        rec legacy_reason "what QEMU said to that" '*' \
+            "$(echo "$out" | grep -m1 . | tr -d '"\\' | cut -c1-160)"
+}
+
+# start_probe STEP WHAT ARGS...: QEMU builds the machine with the accel
+# vSMMU on pcie.0 and ARGS (-S: no guest runs), then quits through QMP;
+# status 0 expected.  Compare mode: what each QEMU accepts.
+start_probe() {
+    step=$1 what=$2
+    shift 2
+    out=$(printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"quit"}' |
+          timeout -s KILL 120 "$QEMU" -M virt,gic-version=3 -accel kvm \
+          -cpu host -m 128M -nodefaults -display none -S -qmp stdio \
+          -object iommufd,id=iommufd0 \
+          -device arm-smmuv3,primary-bus=pcie.0,accel=on "$@" 2>&1)
+    rc=$?
+    echo "$out" | grep -v '"return"\|QMP\|"event"\|Cannot reset' |
+        sed "s/^/# $step: /"
+    rec "$step" "$what" 0 $rc
+}
+start_probes() {
+    edu="-device vfio-pci,host=$EDU,iommufd=iommufd0"
+    fw="-bios /l2/AAVMF_CODE.fd"
+    # shellcheck disable=SC2086
+    start_probe dt_start "QEMU builds the machine for a device-tree guest \
+(no firmware) with the accel vSMMU" $edu
+    # shellcheck disable=SC2086
+    start_probe emulated_start "QEMU takes an emulated device (virtio-rng) \
+beside the assigned one behind the accel vSMMU" $fw $edu \
+        -device virtio-rng-pci,bus=pcie.0
+    # shellcheck disable=SC2086
+    start_probe two_vsmmus_start "QEMU takes a second accel vSMMU on a \
+pxb-pcie bus, with virtio-blk assigned behind it" $fw $edu \
+        -device pxb-pcie,id=pxb1,bus_nr=8,bus=pcie.0 \
+        -device arm-smmuv3,primary-bus=pxb1,accel=on \
+        -device pcie-root-port,id=rpx,chassis=9,bus=pxb1 \
+        -device vfio-pci,host=$BLK,iommufd=iommufd0,bus=rpx
+    # shellcheck disable=SC2086
+    start_probe no_device_start "QEMU takes the accel vSMMU with no assigned \
+device at start (hot-plugged later)" $fw
+}
+
+# compare mode: which QEMU runs L2 from here on ("E2E-QEMU NAME" tells the
+# harness whose records follow): ours, or upstream 11.1.3 (Debian's arm64
+# build, appended to this image by tests/e2e/upstream-qemu.sh)
+QEMU=/bin/qemu-system-aarch64
+use_qemu() {     # use_qemu ours|upstream [-bench]
+    case $1 in
+    ours) QEMU=/bin/qemu-system-aarch64 ;;
+    upstream) QEMU=/upstream/bin/qemu-system-aarch64 ;;
+    esac
+    echo "E2E-QEMU $1${2:-}"
+    echo "# $1: $("$QEMU" --version 2>&1 | head -1)"
+    rec qemu_runs "this QEMU runs in L1 (--version)" 0 \
+        "$("$QEMU" --version > /dev/null 2>&1; echo $?)"
+}
+[ "$MODE" = accel ] && legacy_check
 
 stage l2-start
 case $MODE in
@@ -255,6 +313,20 @@ accel)
     run_l2 accel "" ;;
 stale)
     run_l2 stale ,x-forward-invalidations=off ;;
+compare)
+    # the accel mode's L2 under each QEMU, the same command line
+    for q in ours upstream; do
+        use_qemu $q
+        legacy_check
+        start_probes
+        run_l2 accel ""
+    done
+    # and the bench mode's accel run under each (ril=off: one TLBI a page)
+    for q in ours upstream; do
+        use_qemu $q -bench
+        run_l2 bench ,ril=off e2e.bench=$q
+    done
+    echo "E2E-QEMU none" ;;
 bench)
     # The same work under each vIOMMU (tests/e2e/init-l2.sh, bench mode).
     # Range invalidation off: a multi-page unmap is then one command per

@@ -122,6 +122,15 @@ if [ $VSMMU = yes ] && [ -n "$EDU" ]; then
     # Under a device tree the MSI window is a firmware-required 1:1 map
     # (IOMMU_RESV_DIRECT), and Linux then keeps the device from userspace
     if [ "$(arg e2e.l2boot)" = dt ]; then s="$s -b EINVAL"; fi
+    # Under ACPI it is an IORT RMR that permits remapping: a relaxable 1:1
+    # map, which leaves the device free for the guest's own VFIO
+    rr=/sys/bus/pci/devices/$EDU/iommu_group/reserved_regions
+    sed 's/^/# reserved region: /' "$rr"
+    if [ "$MODE" = accel ] && [ "$(arg e2e.l2boot)" = acpi ]; then
+        rec msi_window_relaxable "the MSI window mapped 1:1 for edu is \
+direct-relaxable (so the guest may give edu to its own VFIO)" yes \
+            "$(yesno grep -q '^0x0*8000000 .* direct-relaxable$' "$rr")"
+    fi
     /bin/dma-check -n l2dma -g $s "$(cdev "$EDU")"
     rec dma_exit "dma-check in L2 exit status" 0 $?
     if [ "$MODE" = accel ] && [ "$(arg e2e.l2boot)" != dt ]; then

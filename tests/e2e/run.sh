@@ -5,7 +5,7 @@
 # Unless --no-build, the artifacts are first built or reused with
 # 'make e2e-artifacts' (its output becomes TAP comments).
 #
-# usage: run.sh [--mode baseline|accel|stale|bench] [--run-dir DIR] [--no-build]
+# usage: run.sh [--mode baseline|accel|stale|bench|compare] [--run-dir DIR] [--no-build]
 #               [--summary] [--brief] [--timeout SECONDS] [--trace PATTERN]
 #               [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S]
 #               [--l2-trace EVENT]
@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
     --l2-boot) extra+=(--l2-boot "${2:?}"); shift ;;
     --l2-timeout) extra+=(--l2-timeout "${2:?}"); shift ;;
     --l2-trace) extra+=(--l2-trace "${2:?}"); shift ;;
-    *) echo "usage: run.sh [--mode baseline|accel|stale|bench] [--run-dir DIR] [--no-build] [--summary] [--brief] [--timeout S] [--trace P] [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
+    *) echo "usage: run.sh [--mode baseline|accel|stale|bench|compare] [--run-dir DIR] [--no-build] [--summary] [--brief] [--timeout S] [--trace P] [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
        exit 2 ;;
     esac
     shift
@@ -65,6 +65,14 @@ env=$build/e2e/artifacts.env
 [ -f "$env" ] || bail "no $env: run 'make e2e-artifacts' first"
 # shellcheck source=/dev/null
 . "$env"
+
+# compare: upstream 11.1.3's QEMU, appended to L1's image
+# (make compare-upstream gives its directory: E2E_UPSTREAM)
+if [ "$mode" = compare ]; then
+    [ -f "${E2E_UPSTREAM:-}/upstream.cpio.gz" ] ||
+        bail "no upstream QEMU for L1: run make compare-upstream (E2E_UPSTREAM is '${E2E_UPSTREAM:-}')"
+    extra+=(--extra-initrd "$E2E_UPSTREAM/upstream.cpio.gz")
+fi
 
 run_dir=${run_dir:-$build/e2e/run-$mode}
 rm -rf "$run_dir"

@@ -253,6 +253,40 @@ static void test_hotplug_cycles_leave_nothing(void)
 }
 
 /*
+ * At unplug the host refuses to take the device back to VFIO's own HWPT:
+ * it is detached instead, so that the vSMMU's HWPTs, vDEVICE and vIOMMU
+ * can all go (a passed iommufd would have held them for the VM's life).
+ */
+static void test_unplug_refused_attach_leaves_nothing(void)
+{
+    static const char *const types[] = {
+        "VIOMMU", "VEVENTQ", "VDEVICE", "HWPT_NESTED", "HWPT_PAGING", "IOAS",
+    };
+    ModelQemu m;
+    g_autofree char *sysfsdev = NULL;
+    Guest g = { 0 };
+
+    if (!model_available()) {
+        return;
+    }
+    sysfsdev = hotplug_start(&m, &g);
+    plug(&m, sysfsdev);
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
+    g_assert_cmpint(hm_client_fail_nth(m.hm, "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
+                                       1, ENOMEM), ==, 0);
+    qtest_qmp_device_del(m.qts, "d0");
+    for (int i = 0; i < ARRAY_SIZE(types); i++) {
+        g_assert_cmpint(model_count(&m, types[i]), ==, 0);
+    }
+    /* and it comes back whole */
+    hm_client_fail_clear(m.hm);
+    plug(&m, sysfsdev);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
+    model_stop(&m);
+}
+
+/*
  * A hot-plug the host refuses (no vIOMMU) teaches the vSMMU nothing: a
  * device behind another host SMMU, of other registers, can be plugged
  * next (the guest saw the baseline, which both honour).
@@ -556,6 +590,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/arm-smmuv3-accel/hotplug/cycles-leave-nothing",
                    test_hotplug_cycles_leave_nothing);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/unplug-refused-attach-leaves-nothing",
+                   test_unplug_refused_attach_leaves_nothing);
     qtest_add_func("/arm-smmuv3-accel/hotplug/failed-plug-learns-nothing",
                    test_failed_plug_learns_nothing);
     qtest_add_func("/arm-smmuv3-accel/hotplug/renumbered-bus-moves-vsid",
