@@ -11,8 +11,9 @@
 #   make docs            the QEMU manual with our pages (build/docs/html),
 #                        Sphinx warnings as errors
 #   make bench           benchmarks: bench-model (invalidation forwarding against
-#                        the host model) and bench-e2e (real kernels: L2 I/O and
+#                        the host model), bench-e2e (real kernels: L2 I/O and
 #                        unmap latency under each vIOMMU, batched vs per command)
+#                        and compare-upstream (ours and upstream 11.1.3 in L1)
 #   make mutate          mutation testing of the accel code against the fast
 #                        suites (long; MUTATE_MAX=N samples N mutants)
 #   make fuzz-build      the clang/libFuzzer/ASan/UBSan build (build-fuzz/)
