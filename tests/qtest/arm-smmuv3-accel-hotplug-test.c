@@ -590,7 +590,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/arm-smmuv3-accel/hotplug/cycles-leave-nothing",
                    test_hotplug_cycles_leave_nothing);
-    qtest_add_func("/arm-smmuv3-accel/hotplug/unplug-refused-attach-leaves-nothing",
+    qtest_add_func("/arm-smmuv3-accel/hotplug/unplug-refused-attach-frees-all",
                    test_unplug_refused_attach_leaves_nothing);
     qtest_add_func("/arm-smmuv3-accel/hotplug/failed-plug-learns-nothing",
                    test_failed_plug_learns_nothing);
