@@ -699,8 +699,10 @@ def compare_report(records, stages):
             return 'ok'
         errs = [r['text'] for r in records if r.get('qemu') == q and
                 r.get('prog') == 'qemu-stderr']
-        first = next((e for e in errs if 'rror' in e or
-                      'qemu-system' in e), errs[0] if errs else '')
+        # QEMU's error line, not a warning before it
+        first = next((e for e in errs if 'warning:' not in e and
+                      ('rror' in e or 'qemu-system' in e)),
+                     errs[0] if errs else '')
         return f'refused at start: {first[:100]}' if first else 'no L2'
 
     rows = {}
