@@ -47,10 +47,11 @@ static void smmuv3_accel_hmp_print_one(Monitor *mon, Smmuv3AccelInfo *info)
     }
     monitor_printf(mon, "  batches %" PRIu64 ", commands forwarded %" PRIu64
                    ", host errors %" PRIu64 ", bad STEs %" PRIu64
-                   ", events %" PRIu64 ", events lost %" PRIu64 "\n",
+                   ", events %" PRIu64 ", events lost %" PRIu64
+                   ", MSIs %" PRIu64 ", held %" PRIu64 "\n",
                    info->batches, info->commands_forwarded,
                    info->host_errors, info->bad_stes, info->events,
-                   info->events_lost);
+                   info->events_lost, info->msis, info->msis_held);
 }
 
 void hmp_info_smmuv3_accel(Monitor *mon, const QDict *qdict)

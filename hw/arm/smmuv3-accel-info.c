@@ -93,6 +93,8 @@ static int smmuv3_accel_info_collect(Object *obj, void *opaque)
     info->bad_stes = a->n_bad_ste;
     info->events = a->n_events;
     info->events_lost = a->n_events_lost;
+    info->msis = a->n_msis;
+    info->msis_held = a->n_msis_held;
     QAPI_LIST_APPEND(*list, info);
     return 0;
 }

@@ -87,12 +87,21 @@ typedef struct SMMUv3Accel {
     int veventq_fd;
     IOMMUFDVeventqReader evtq_reader;
 
+    /* MSIs outside RAM this pass; those held for the pass bottom half */
+    unsigned pass_msis;
+    unsigned msis_held;
+    QEMUBH *pass_bh;
+    struct rcu_head pass_rcu;
+    bool pass_rcu_queued;
+
     uint64_t n_batches;
     uint64_t n_cmds_forwarded;
     uint64_t n_host_errors;
     uint64_t n_bad_ste;
     uint64_t n_events;
     uint64_t n_events_lost;
+    uint64_t n_msis;
+    uint64_t n_msis_held;
 } SMMUv3Accel;
 
 /* Free a host object by ID, if there is one, and forget it */
@@ -152,6 +161,10 @@ void smmuv3_accel_cmdq_batch_reset(SMMUv3AccelBatch *b);
 /* smmuv3-accel-evtq.c: the vEVENTQ, while the guest's queue is enabled */
 void smmuv3_accel_evtq_update(SMMUv3Accel *a);
 void smmuv3_accel_evtq_free(SMMUv3Accel *a);
+
+/* smmuv3-accel-msi.c: the pass bottom half that rations MSIs */
+void smmuv3_accel_msi_init(SMMUv3Accel *a);
+void smmuv3_accel_msi_reset(SMMUv3Accel *a);
 
 /* smmuv3-accel-fdt.c: the host MSI window in the guest's device tree */
 void smmuv3_accel_fdt_init(SMMUv3Accel *a);

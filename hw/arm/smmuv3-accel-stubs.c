@@ -48,3 +48,8 @@ bool smmuv3_accel_irq_msi(SMMUv3State *s, SMMUIrq irq, const Cmd *sync,
 {
     return false;
 }
+
+bool smmuv3_accel_msi_ready(SMMUv3State *s, SMMUIrq irq, const Cmd *sync)
+{
+    return true;
+}

@@ -379,6 +379,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     smmuv3_accel_fdt_init(a);
 
     s->accel_state = a;
+    smmuv3_accel_msi_init(a);
     ARM_SMMU(s)->pci_iommu_ops = &smmuv3_accel_pci_ops;
     return true;
 }
@@ -392,6 +393,7 @@ void smmuv3_accel_init_regs(SMMUv3State *s)
     }
     smmuv3_accel_idr_apply(&a->idr, s->idr);
     smmuv3_accel_cmdq_batch_reset(&a->batch);
+    smmuv3_accel_msi_reset(a);
     /* Reset: the SMMU is disabled, GBPA decides, no event queue */
     smmuv3_accel_ste_install_all(a);
     smmuv3_accel_evtq_update(a);

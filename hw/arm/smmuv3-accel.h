@@ -40,5 +40,10 @@ void smmuv3_accel_cmdq_flush(SMMUv3State *s, SMMUCmdError *err);
  */
 bool smmuv3_accel_irq_msi(SMMUv3State *s, SMMUIrq irq, const Cmd *sync,
                           MemTxResult *res);
+/*
+ * Whether @irq's interrupt may be sent in this pass; false holds it for
+ * the pass bottom half (smmuv3_resume()), which is then due.
+ */
+bool smmuv3_accel_msi_ready(SMMUv3State *s, SMMUIrq irq, const Cmd *sync);
 
 #endif

@@ -174,8 +174,10 @@ static void ahci_start_port0(Accel *a)
  * SMMU (AHCI port 0 + 0x20, so that an event's word 6 lands on PxCI and
  * issues commands, whose DMA the SMMU translates), then has the accel
  * install fail on an unreadable stream table (F_STE_FETCH) from a
- * CFGI_STE.  The event must be written out of the SMMU's lock, or QEMU
- * deadlocks.
+ * CFGI_STE.  An event queue must be RAM: the record is not written (it
+ * would have issued commands on the port, and written out of the SMMU's
+ * lock too, or QEMU would deadlock), the SMMU reports
+ * GERROR.EVENTQ_ABT_ERR, and the device sees nothing.
  */
 static void test_event_into_dma_device(void)
 {
@@ -201,9 +203,11 @@ static void test_event_into_dma_device(void)
     queue_cmd(&a, OP_CMD_SYNC, 0);
     kick(&a);
     g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, a.prod);
-    /* The event reached the device: slot 9 was issued */
-    g_assert_cmphex(qtest_readl(a.qts, AHCI_PORT0 + 0x38) & BIT(9), ==,
-                    BIT(9));
+    g_assert_cmpuint(FIELD_EX32(rd(&a, A_GERROR) ^ rd(&a, A_GERRORN),
+                                GERROR, EVENTQ_ABT_ERR), ==, 1);
+    g_assert_cmpuint(rd(&a, A_EVENTQ_PROD), ==, 1);
+    /* Slot 9 was not issued */
+    g_assert_cmphex(qtest_readl(a.qts, AHCI_PORT0 + 0x38), ==, 0);
     smmuv3_qtest_watchdog(0);
     accel_stop(&a);
 }

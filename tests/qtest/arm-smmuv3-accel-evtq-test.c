@@ -195,10 +195,58 @@ static void test_no_event_without_command(void)
     accel_stop(&a);
 }
 
+/*
+ * An event queue on the flash: the records are not written (each would be
+ * several writes to the flash's command register, each a mode flip and a
+ * memory remap QEMU frees only once the trap is over), the SMMU reports
+ * GERROR.EVENTQ_ABT_ERR, and one trap raising many events leaves QEMU's
+ * peak memory where it was.
+ */
+static void test_queue_outside_ram_aborts(void)
+{
+    const unsigned n = 1000;
+    Accel a;
+    long before, after;
+    uint32_t gerror;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    a.qlog2 = 11;
+    a.prod = 0;
+    wr(&a, A_CR0, CR0_SMMUEN);
+    wrq(&a, A_CMDQ_BASE, CMDQ | a.qlog2);
+    wr(&a, A_CMDQ_PROD, 0);
+    wr(&a, A_CMDQ_CONS, 0);
+    wrq(&a, A_EVENTQ_BASE, FLASH_CMD | 11);
+    wr(&a, A_EVENTQ_PROD, 0);
+    wr(&a, A_EVENTQ_CONS, 0);
+    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+    /* A refused STE: each CFGI_STE of it records C_BAD_STE */
+    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    for (unsigned i = 0; i < n; i++) {
+        queue_cmd(&a, OP_CFGI_STE | (uint64_t)DEV_SID << 32, 1);
+    }
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    before = qemu_peak_rss_kb(&a);
+    kick(&a);
+    after = qemu_peak_rss_kb(&a);
+    g_test_message("peak RSS %ld -> %ld KiB", before, after);
+    g_assert_cmpint(after - before, <, PASS_MEM_KB);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS) & 0xfffff, ==, a.prod);
+    gerror = rd(&a, A_GERROR) ^ rd(&a, A_GERRORN);
+    g_assert_cmpuint(FIELD_EX32(gerror, GERROR, EVENTQ_ABT_ERR), ==, 1);
+    g_assert_cmpuint(rd(&a, A_EVENTQ_PROD), ==, 0);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/arm-smmuv3-accel/evtq/relay-and-free", test_events);
+    qtest_add_func("/arm-smmuv3-accel/evtq/queue-outside-ram-aborts",
+                   test_queue_outside_ram_aborts);
     qtest_add_func("/arm-smmuv3-accel/evtq/survives-reset-loop",
                    test_evtq_survives_reset_loop);
     qtest_add_func("/arm-smmuv3-accel/evtq/host-overflow-sets-ovflg",

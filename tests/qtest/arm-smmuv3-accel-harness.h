@@ -31,6 +31,7 @@ REG32(IRQ_CTRL, 0x50)
     FIELD(IRQ_CTRL, EVENTQ_IRQEN, 2, 1)
 REG32(GERROR, 0x60)
     FIELD(GERROR, CMDQ_ERR,  0, 1)
+    FIELD(GERROR, EVENTQ_ABT_ERR, 2, 1)
     FIELD(GERROR, MSI_CMDQ_ABT_ERR,   4, 1)
     FIELD(GERROR, MSI_EVENTQ_ABT_ERR, 5, 1)
     FIELD(GERROR, MSI_GERROR_ABT_ERR, 7, 1)
@@ -68,6 +69,10 @@ REG32(EVENTQ_CONS, 0x100ac)
 #define PT_L3           0x40602000ULL
 /* The config space of the devices on pcie.0 */
 #define ECAM            0x4010000000ULL
+/* virt's flash0 at 0: its command register is anywhere in it */
+#define FLASH_CMD       0x100ULL
+/* What one pass of the SMMU may take: a few flash mode flips, no more */
+#define PASS_MEM_KB     (32 * 1024)
 
 /* The vfio-pci device sits in slot 1 of pcie.0: StreamID 0x8 */
 #define DEV_SID         0x8
@@ -282,6 +287,20 @@ static inline void wr64(Accel *a, uint64_t addr, uint64_t v)
 {
     v = cpu_to_le64(v);
     qtest_memwrite(a->qts, addr, &v, sizeof(v));
+}
+
+/* The peak resident set of QEMU so far, in KiB */
+static inline long qemu_peak_rss_kb(Accel *a)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status",
+                                            qtest_pid(a->qts));
+    g_autofree char *status = NULL;
+    const char *hwm;
+
+    g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
+    hwm = strstr(status, "VmHWM:");
+    g_assert_nonnull(hwm);
+    return g_ascii_strtoll(hwm + strlen("VmHWM:"), NULL, 10);
 }
 
 static inline QDict *query_one(Accel *a)

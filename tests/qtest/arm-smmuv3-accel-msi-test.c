@@ -188,6 +188,141 @@ static void test_evtq_gerror_msis(void)
     accel_stop(&a);
 }
 
+static int64_t counter(Accel *a, const char *name)
+{
+    QDict *info = query_one(a);
+    int64_t n = qdict_get_int(info, name);
+
+    qobject_unref(info);
+    return n;
+}
+
+/* Wait until counter @name reaches @n, as a bottom half makes it */
+static int64_t wait_counter(Accel *a, const char *name, int64_t n)
+{
+    int64_t got = counter(a, name);
+
+    for (int i = 0; i < 10000 && got < n; i++) {
+        g_usleep(1000);
+        got = counter(a, name);
+    }
+    return got;
+}
+
+/* A command queue of 2^@qlog2 entries at CMDQ, empty */
+static void cmdq_resize(Accel *a, unsigned qlog2)
+{
+    a->qlog2 = qlog2;
+    a->prod = 0;
+    wr(a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN);
+    wrq(a, A_CMDQ_BASE, CMDQ | qlog2);
+    wr(a, A_CMDQ_PROD, 0);
+    wr(a, A_CMDQ_CONS, 0);
+    wr(a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+}
+
+/* More than any pass of a Linux guest's, which are at most 65 */
+#define MANY            4095
+
+/*
+ * One CMDQ_PROD write whose CMD_SYNCs all complete with an MSI on the
+ * flash's command register, read array and read ID in turn: each MSI
+ * flips the flash between ROM and I/O mode, a memory transaction whose
+ * replaced views QEMU frees only after an RCU grace period.  One pass
+ * writes 16 of them, the rest wait for the views to be freed, so QEMU's
+ * peak memory does not grow with the queue; every CMD_SYNC completes.
+ */
+static void test_sync_msis_on_flash(void)
+{
+    Accel a;
+    long before, after;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    cmdq_resize(&a, 12);
+    for (unsigned i = 0; i < MANY; i++) {
+        queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ |
+                  (uint64_t)(i & 1 ? 0x90 : 0xff) << 32, FLASH_CMD);
+    }
+    before = qemu_peak_rss_kb(&a);
+    kick(&a);
+    g_assert_cmpint(wait_counter(&a, "msis", MANY), ==, MANY);
+    after = qemu_peak_rss_kb(&a);
+    g_test_message("peak RSS %ld -> %ld KiB", before, after);
+    g_assert_cmpint(after - before, <, PASS_MEM_KB);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS) & 0xfffff, ==, a.prod);
+    g_assert_cmpint(counter(&a, "msis-held"), >=, MANY / 16 - 1);
+    accel_stop(&a);
+}
+
+/* Linux's CMD_SYNC MSIs, in RAM, are never held: one trap does them all */
+static void test_sync_msis_in_ram(void)
+{
+    const uint64_t sync_msi = CDTAB + 0x9020;
+    Accel a;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    cmdq_resize(&a, 12);
+    for (unsigned i = 0; i < MANY; i++) {
+        queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | (uint64_t)i << 32,
+                  sync_msi);
+    }
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS) & 0xfffff, ==, a.prod);
+    g_assert_cmphex(qtest_readl(a.qts, sync_msi), ==, MANY - 1);
+    g_assert_cmpint(counter(&a, "msis"), ==, MANY);
+    g_assert_cmpint(counter(&a, "msis-held"), ==, 0);
+    accel_stop(&a);
+}
+
+/*
+ * One trap raising 1024 events whose interrupt is an MSI on the flash
+ * (data 0xff: each one two mode flips): 16 are sent, the rest held and
+ * sent as one once the pass's memory is freed, after the last event.
+ */
+static void test_evtq_msis_on_flash(void)
+{
+    const unsigned n = 1024;
+    Accel a;
+    long before, after;
+    uint32_t prod;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    cmdq_resize(&a, 11);
+    wrq(&a, A_EVENTQ_BASE, EVTQ | 11);
+    wrq(&a, A_EVENTQ_IRQ_CFG0, FLASH_CMD);
+    wr(&a, A_EVENTQ_IRQ_CFG1, 0xff);
+    wr(&a, A_IRQ_CTRL, R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
+    /* A refused STE: each CFGI_STE of it records C_BAD_STE */
+    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    prod = rd(&a, A_EVENTQ_PROD);
+    for (unsigned i = 0; i < n; i++) {
+        queue_cmd(&a, OP_CFGI_STE | (uint64_t)DEV_SID << 32, 1);
+    }
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    before = qemu_peak_rss_kb(&a);
+    kick(&a);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS) & 0xfffff, ==, a.prod);
+    g_assert_cmpuint(rd(&a, A_EVENTQ_PROD) - prod, ==, n);
+    g_assert_cmpint(wait_counter(&a, "msis", 17), ==, 17);
+    g_assert_cmpint(counter(&a, "msis-held"), ==, n - 16);
+    after = qemu_peak_rss_kb(&a);
+    g_test_message("peak RSS %ld -> %ld KiB", before, after);
+    g_assert_cmpint(after - before, <, PASS_MEM_KB);
+    /* Nothing more comes */
+    g_usleep(100 * 1000);
+    g_assert_cmpint(counter(&a, "msis"), ==, 17);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -197,5 +332,11 @@ int main(int argc, char **argv)
                    test_msi_lookup_records_no_event);
     qtest_add_func("/arm-smmuv3-accel/msi/evtq-gerror-msis",
                    test_evtq_gerror_msis);
+    qtest_add_func("/arm-smmuv3-accel/msi/sync-msis-on-flash",
+                   test_sync_msis_on_flash);
+    qtest_add_func("/arm-smmuv3-accel/msi/sync-msis-in-ram",
+                   test_sync_msis_in_ram);
+    qtest_add_func("/arm-smmuv3-accel/msi/evtq-msis-on-flash",
+                   test_evtq_msis_on_flash);
     return g_test_run();
 }
