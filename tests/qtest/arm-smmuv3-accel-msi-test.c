@@ -323,6 +323,31 @@ static void test_evtq_msis_on_flash(void)
     accel_stop(&a);
 }
 
+/*
+ * The ration is per pass: traps of one event each, their interrupt an MSI
+ * outside RAM, are never held however many there are.
+ */
+static void test_msi_ration_per_pass(void)
+{
+    const int n = 40;
+    Accel a;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    wrq(&a, A_EVENTQ_IRQ_CFG0, FLASH_CMD);
+    wr(&a, A_EVENTQ_IRQ_CFG1, 0x90);
+    wr(&a, A_IRQ_CTRL, R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
+    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    for (int i = 0; i < n; i++) {
+        cfgi_ste(&a, DEV_SID);
+    }
+    g_assert_cmpint(counter(&a, "msis"), ==, n);
+    g_assert_cmpint(counter(&a, "msis-held"), ==, 0);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -338,5 +363,7 @@ int main(int argc, char **argv)
                    test_sync_msis_in_ram);
     qtest_add_func("/arm-smmuv3-accel/msi/evtq-msis-on-flash",
                    test_evtq_msis_on_flash);
+    qtest_add_func("/arm-smmuv3-accel/msi/ration-per-pass",
+                   test_msi_ration_per_pass);
     return g_test_run();
 }

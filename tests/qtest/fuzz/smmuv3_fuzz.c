@@ -475,20 +475,22 @@ static void smmuv3_fuzz_op_host_event(SmmuFuzzInput *in)
     }
 }
 
-static void smmuv3_fuzz_unplug(void)
+/* Unplug vfio0; false when it was not plugged (nothing drained) */
+static bool smmuv3_fuzz_unplug(void)
 {
     Object *dev = object_resolve_path("/machine/peripheral/d0", NULL);
 
-    if (dev) {
-        object_unparent(dev);
-        /*
-         * Its regions keep it, and its VFIO file, until an RCU grace period:
-         * as device_add does, wait for that before the file can be bound
-         * again.
-         */
-        drain_call_rcu();
-        smmuv3_fuzz.unplugged = true;
+    if (!dev) {
+        return false;
     }
+    object_unparent(dev);
+    /*
+     * Its regions keep it, and its VFIO file, until an RCU grace period:
+     * as device_add does, wait for that before the file can be bound again.
+     */
+    drain_call_rcu();
+    smmuv3_fuzz.unplugged = true;
+    return true;
 }
 
 /* Plug vfio0 back, as the command line had it; false when refused */
@@ -680,16 +682,19 @@ static void smmuv3_fuzz_clean(QTestState *s)
     /*
      * The fuzz loop never waits with the BQL released, so the RCU thread,
      * which takes it to free old flat views, would never run: an input that
-     * flips a ROM device's mode grew the heap by 2 MB at each run.
+     * flips a ROM device's mode grew the heap by 2 MB at each run.  The
+     * unplug below drains too; once is enough.
      */
-    drain_call_rcu();
     if (!smmuv3_fuzz.accel) {
+        drain_call_rcu();
         device_cold_reset(smmuv3_fuzz.smmu);
         flush_events(s);
         return;
     }
     hm_client_fail_clear(smmuv3_fuzz.hm);
-    smmuv3_fuzz_unplug();
+    if (!smmuv3_fuzz_unplug()) {
+        drain_call_rcu();
+    }
     smmuv3_fuzz_check_objects();
     /*
      * With no host failure left, the device must plug back: a refusal
