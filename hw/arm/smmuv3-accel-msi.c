@@ -145,10 +145,12 @@ void smmuv3_accel_msi_init(SMMUv3Accel *a)
                                      &DEVICE(a->smmu)->mem_reentrancy_guard);
 }
 
-/* A queued RCU callback stays: it only schedules the bottom half */
+/*
+ * A scheduled bottom half or queued RCU callback stays: with nothing held,
+ * it only starts a new pass
+ */
 void smmuv3_accel_msi_reset(SMMUv3Accel *a)
 {
-    qemu_bh_cancel(a->pass_bh);
     a->pass_msis = 0;
     a->msis_held = 0;
 }

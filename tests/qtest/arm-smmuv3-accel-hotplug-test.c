@@ -184,17 +184,23 @@ static void plug(ModelQemu *m, const char *sysfsdev)
 /*
  * QEMU with the vSMMU and an empty, powered-off root port (rp0), the
  * guest's SMMU on; returns the sysfs directory of the device to plug.
+ * The iommufd is passed, as libvirt does: it stays open across an unplug,
+ * so the counts see what QEMU destroyed (one QEMU owns closes with its
+ * last device, and the host frees whatever is left in it).
  */
 static char *hotplug_start(ModelQemu *m, Guest *g)
 {
+    g_autofree char *env = g_strdup_printf(
+        "HOSTMODEL_HOST=%s/hosts/qemu.conf HOSTMODEL_PREOPEN=101=/dev/iommu",
+        g_getenv("HOSTMODEL_DIR"));
     char *sysfsdev;
 
     model_init_dir(m);
     sysfsdev = model_sysfsdev(m, "0000:01:00.0", "vfio0", 1);
-    model_start(m, "-M virt -accel tcg -display none -nodefaults "
-                "-object iommufd,id=i0 "
-                "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
-                "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    model_start_env(m, env, "-M virt -accel tcg -display none -nodefaults "
+                    "-object iommufd,id=i0,fd=101 "
+                    "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+                    "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
     power_off_slot(m->qts);
     g->qts = m->qts;
     g->base = smmuv3_qtest_base(m->qts);
