@@ -199,19 +199,55 @@ bool smmuv3_accel_device_ensure_vdevice(SMMUv3AccelDevice *dev, uint32_t sid,
     return true;
 }
 
+/* Another device of @dev's host group, plugged */
+static SMMUv3AccelDevice *smmuv3_accel_device_mate(SMMUv3AccelDevice *dev)
+{
+    SMMUv3AccelDevice *m;
+
+    QLIST_FOREACH(m, &dev->accel->devices, next) {
+        if (m != dev && m->host_group == dev->host_group) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * @dev leaves, its group stays with @mate: @dev is only detached (moving
+ * it would move the group, and @mate's DMA off the guest's stage 1), and
+ * the group's stage-1 HWPT, if @dev's, becomes @mate's to free
+ */
+static void smmuv3_accel_device_leave_group(SMMUv3AccelDevice *dev,
+                                            SMMUv3AccelDevice *mate)
+{
+    trace_smmuv3_accel_attach(smmuv3_accel_device_sid(dev), dev->hwpt_id, 0);
+    host_iommu_device_iommufd_detach_hwpt(dev->idev, NULL);
+    if (dev->s1_hwpt_id && dev->s1_hwpt_id == dev->hwpt_id) {
+        if (mate->s1_hwpt_id != dev->s1_hwpt_id) {
+            smmuv3_accel_free_id(dev->accel, &mate->s1_hwpt_id);
+        }
+        mate->s1_hwpt_id = dev->s1_hwpt_id;
+        dev->s1_hwpt_id = 0;
+    }
+}
+
 void smmuv3_accel_device_release(SMMUv3AccelDevice *dev)
 {
     SMMUv3Accel *a = dev->accel;
+    SMMUv3AccelDevice *mate = smmuv3_accel_device_mate(dev);
     Error *err = NULL;
 
-    /* Back to VFIO's own HWPT (with its group), so that ours can go */
-    if (dev->hwpt_id &&
-        !host_iommu_device_iommufd_attach_hwpt(dev->idev, dev->vfio_hwpt_id,
-                                               &err)) {
+    if (dev->hwpt_id && mate) {
+        smmuv3_accel_device_leave_group(dev, mate);
+    } else if (dev->hwpt_id &&
+               !host_iommu_device_iommufd_attach_hwpt(dev->idev,
+                                                      dev->vfio_hwpt_id,
+                                                      &err)) {
         /*
-         * Refused: detached instead, which the host cannot refuse, or our
-         * HWPTs and the vIOMMU would stay held until the iommufd closes
-         * (with a passed iommufd, never).  VFIO's own detach finds it so.
+         * Back to VFIO's own HWPT, so that ours can go, was refused:
+         * detached instead, which the host cannot refuse, or our HWPTs and
+         * the vIOMMU would stay held until the iommufd closes (with a
+         * passed iommufd, never).  VFIO's own detach finds it so.
          */
         warn_report_err_once(err);
         trace_smmuv3_accel_attach(smmuv3_accel_device_sid(dev), dev->hwpt_id,

@@ -13,6 +13,7 @@
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "hw/registerfields.h"
+#include "hw/pci/pci_regs.h"
 #include "arm-smmuv3-accel-model.h"
 #include "arm-smmuv3-qtest.h"
 
@@ -244,6 +245,79 @@ static void test_unknown_group_refused(void)
     g_free(m.dir);
 }
 
+/* ECAM config of the root port at pcie.0 1.0 */
+#define ECAM            0x4010000000ULL
+#define RP_CFG(reg)     (ECAM + (1 << 15) + (reg))
+#define RP_FN_SID(fn)   (0x100 | (fn))
+
+/*
+ * Two functions of one host group in a root port's slot, without a
+ * function 0, so that one can be unplugged alone (QEMU removes it at
+ * once).  The other stays where the guest put it: on the group's nested
+ * HWPT (not VFIO's stage 2, where its DMA would bypass the guest's stage
+ * 1), which it keeps and frees when the guest moves it; nothing is left
+ * once both are gone (the iommufd is passed, and stays open).
+ */
+static void test_unplug_one_function_mate_stays(void)
+{
+    ModelQemu m;
+    g_autofree char *s1 = NULL, *s2 = NULL, *args = NULL, *env = NULL;
+    uint32_t prod = 0;
+    uint64_t base;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s1 = model_sysfsdev(&m, "0000:02:00.1", "vfio1", 2);
+    s2 = model_sysfsdev(&m, "0000:02:00.2", "vfio2", 2);
+    env = g_strdup_printf("HOSTMODEL_HOST=%s/hosts/qemu.conf "
+                          "HOSTMODEL_PREOPEN=101=/dev/iommu",
+                          g_getenv("HOSTMODEL_DIR"));
+    args = g_strdup_printf(
+        "-M virt -accel tcg -display none -nodefaults "
+        "-object iommufd,id=i0,fd=101 "
+        "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+        "-device pcie-root-port,id=rp0,chassis=1,addr=1.0 "
+        "-device vfio-pci,id=f1,sysfsdev=%s,iommufd=i0,bus=rp0,addr=0.1 "
+        "-device vfio-pci,id=f2,sysfsdev=%s,iommufd=i0,bus=rp0,addr=0.2",
+        s1, s2);
+    model_start_env(&m, env, args);
+    base = smmuv3_qtest_base(m.qts);
+    qtest_writeb(m.qts, RP_CFG(PCI_SECONDARY_BUS), 1);
+    qtest_writeb(m.qts, RP_CFG(PCI_SUBORDINATE_BUS), 1);
+
+    qtest_writel(m.qts, base + A_STRTAB_BASE, STRTAB);
+    qtest_writel(m.qts, base + A_STRTAB_CFG, 9);
+    qtest_writel(m.qts, base + A_CMDQ_BASE, CMDQ | 8);
+    qtest_writel(m.qts, base + A_CR0, CR0_SMMUEN | CR0_CMDQEN);
+    /* f1's STE last: the group's nested HWPT is f1's */
+    write_ste(&m, RP_FN_SID(2), 1 | (5 << 1) | CDTAB);
+    cfgi_ste(&m, base, &prod, RP_FN_SID(2));
+    write_ste(&m, RP_FN_SID(1), 1 | (5 << 1) | CDTAB);
+    cfgi_ste(&m, base, &prod, RP_FN_SID(1));
+    g_assert_cmpuint(host_config(&m, "vfio2"), ==, 7);
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
+
+    qtest_qmp_device_del(m.qts, "f1");
+    g_assert_cmpuint(host_config(&m, "vfio2"), ==, 7);
+    g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
+
+    /* The guest moves it to bypass: the group's nested HWPT goes */
+    write_ste(&m, RP_FN_SID(2), 1 | (4 << 1));
+    cfgi_ste(&m, base, &prod, RP_FN_SID(2));
+    g_assert_cmpuint(host_config(&m, "vfio2"), ==, 6);
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 2);
+
+    qtest_qmp_device_del(m.qts, "f2");
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 0);
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 0);
+    g_assert_cmpint(model_count(&m, "IOAS"), ==, 0);
+    model_stop(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -253,6 +327,8 @@ int main(int argc, char **argv)
                    test_group_in_two_slots_refused);
     qtest_add_func("/arm-smmuv3-accel/group/fds-group-found",
                    test_fds_group_found);
+    qtest_add_func("/arm-smmuv3-accel/group/unplug-one-function-mate-stays",
+                   test_unplug_one_function_mate_stays);
     qtest_add_func("/arm-smmuv3-accel/group/unknown-group-refused",
                    test_unknown_group_refused);
     return g_test_run();
