@@ -368,7 +368,7 @@ static uint32_t rc_ats_attribute(const AcpiTables *t)
 static uint32_t rc_ats_with_host(const char *profile, const char *opts)
 {
     g_autofree char *bin = g_strdup(qtest_qemu_binary(NULL));
-    g_autofree char *dir = g_dir_make_tmp("smmuv3-acpi-XXXXXX", NULL);
+    char *dir = g_dir_make_tmp("smmuv3-acpi-XXXXXX", NULL);
     g_autofree char *host = model_one_device_host(dir, profile);
     g_autofree char *prefix = g_strdup_printf(
         "env LD_PRELOAD=%s HOSTMODEL_HOST=%s HOSTMODEL_PREOPEN=100=/dev/vfio/"
@@ -388,6 +388,7 @@ static uint32_t rc_ats_with_host(const char *profile, const char *opts)
     ats = rc_ats_attribute(&t);
     g_free(t.blob);
     qtest_quit(qts);
+    model_dir_free(dir);
     return ats;
 }
 

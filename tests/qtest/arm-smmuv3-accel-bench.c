@@ -20,7 +20,7 @@
 #include "qemu/bswap.h"
 #include "libqtest.h"
 #include "arm-smmuv3-qtest.h"
-#include "../hostmodel/hostmodel-client.h"
+#include "arm-smmuv3-accel-model.h"
 
 #define A_CR0               0x20
 #define A_STRTAB_BASE       0x80
@@ -96,7 +96,7 @@ static void stop(Bench *b)
 {
     hm_client_close(b->hm);
     qtest_quit(b->qts);
-    g_free(b->dir);
+    model_dir_free(b->dir);
 }
 
 static uint64_t invalidate_calls(Bench *b)

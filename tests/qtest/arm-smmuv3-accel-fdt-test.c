@@ -224,7 +224,7 @@ static void test_window_off_needs_accel(void)
                                "-device arm-smmuv3,primary-bus=pcie.0,"
                                "dt-msi-window=off");
     g_assert_nonnull(strstr(err, "apply to accel=on only"));
-    g_free(m.dir);
+    model_dir_free(m.dir);
 }
 
 int main(int argc, char **argv)

@@ -135,7 +135,7 @@ static void test_group_in_two_slots_refused(void)
         args = g_strdup_printf(two_functions, s0, s1, "3.0");
         err = model_expect_refused(&m, args);
         g_assert_nonnull(strstr(err, want));
-        g_free(m.dir);
+        model_dir_free(m.dir);
     }
 }
 
@@ -242,7 +242,7 @@ static void test_unknown_group_refused(void)
     err = model_expect_refused_env(&m, env, args);
     g_assert_nonnull(strstr(err, "no iommu_group link in"));
     g_assert_nonnull(strstr(err, "0000:02:00.0 nor in /sys/dev/char/511:1"));
-    g_free(m.dir);
+    model_dir_free(m.dir);
 }
 
 /* ECAM config of the root port at pcie.0 1.0 */

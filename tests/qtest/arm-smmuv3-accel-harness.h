@@ -171,7 +171,7 @@ static inline void accel_stop(Accel *a)
     g_assert_null(strstr(report, "HWPT_NESTED"));
     g_assert_null(strstr(report, "VEVENTQ"));
     g_free(a->report);
-    g_free(a->dir);
+    model_dir_free(a->dir);
 }
 
 static inline int count(Accel *a, const char *type)

@@ -84,7 +84,7 @@ static void test_device_of_other_host_smmu_refused(void)
     err = model_expect_refused(&m, args);
     g_assert_nonnull(strstr(err, "not behind the host SMMU of this vSMMU"));
     g_assert_nonnull(strstr(err, "give it its own arm-smmuv3"));
-    g_free(m.dir);
+    model_dir_free(m.dir);
 }
 
 int main(int argc, char **argv)

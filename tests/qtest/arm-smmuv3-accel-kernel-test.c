@@ -135,7 +135,7 @@ static void test_no_viommu_refused(void)
     err = model_expect_refused_host(&m, host, args);
     g_assert_nonnull(strstr(err, "IOMMU_VIOMMU_ALLOC"));
     g_assert_nonnull(strstr(err, "Linux 6.13"));
-    g_free(m.dir);
+    model_dir_free(m.dir);
 }
 
 int main(int argc, char **argv)

@@ -22,6 +22,29 @@ typedef struct ModelQemu {
     char *dir;
 } ModelQemu;
 
+/* Remove the directory @dir made for a test, and free its name */
+static inline void model_dir_free(char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+
+        if (!g_file_test(path, G_FILE_TEST_IS_SYMLINK) &&
+            g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            model_dir_free(g_steal_pointer(&path));
+        } else {
+            g_assert_cmpint(unlink(path), ==, 0);
+        }
+    }
+    if (d) {
+        g_dir_close(d);
+    }
+    g_assert_cmpint(rmdir(dir), ==, 0);
+    g_free(dir);
+}
+
 static inline bool model_available(void)
 {
     if (!g_getenv("HOSTMODEL_LIB") || !g_getenv("HOSTMODEL_DIR")) {
@@ -177,7 +200,7 @@ static inline void model_stop(ModelQemu *m)
     g_assert_cmpuint(model_destroy_errors(m->hm), ==, 0);
     hm_client_close(m->hm);
     qtest_quit(m->qts);
-    g_free(m->dir);
+    model_dir_free(m->dir);
 }
 
 /* x-query-smmuv3-accel's entry for the first vSMMU (unref it) */

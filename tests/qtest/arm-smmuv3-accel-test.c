@@ -151,7 +151,7 @@ static void assert_refused(const char *profile, const char *opts,
     }
     g_assert_nonnull(strstr(err, msg));
     g_free(a.report);
-    g_free(a.dir);
+    model_dir_free(a.dir);
 }
 
 /* A host whose tables the guest could not share is refused, saying why */
@@ -227,7 +227,7 @@ static void test_vfio_before_smmu_refused(void)
         g_assert_nonnull(strstr(err, "was created before this arm-smmuv3"));
         g_assert_nonnull(strstr(err, "in JSON form"));
     }
-    g_free(m.dir);
+    model_dir_free(m.dir);
 }
 
 /*
@@ -256,7 +256,7 @@ static void test_vfio_behind_pci_bridge_refused(void)
     err = model_expect_refused(&m, args);
     g_assert_nonnull(strstr(err, "cannot be nested on the host SMMU"));
     g_assert_nonnull(strstr(err, "not behind a PCIe-to-PCI bridge"));
-    g_free(m.dir);
+    model_dir_free(m.dir);
 }
 
 static void test_viommu_refused_host_cannot_nest(void)
