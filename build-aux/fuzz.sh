@@ -111,6 +111,10 @@ accel_coverage() {
 # The smoke replays each past finding of the target (tests/fuzz/findings/
 # TARGET-*) many times in one process, with a smaller quarantine and RSS
 # limit, so that a slow growth fails too.
+# The first line of a report: a sanitizer's, libFuzzer's (a hang is an
+# ALARM, a growth out-of-memory), or our target's own checks
+report_re='^==[0-9]+==ERROR|runtime error:|ALARM|out-of-memory|smmuv3-fuzz:|deadly signal'
+
 replay_findings() {
     local f rlog status first
     for f in "$top/tests/fuzz/findings/$name"-*; do
@@ -127,7 +131,7 @@ replay_findings() {
             continue
         fi
         rc=1
-        first=$(grep -m1 -E '^==[0-9]+==ERROR|runtime error:|out-of-memory|smmuv3-fuzz:|deadly signal' "$rlog")
+        first=$(grep -m1 -E "$report_re" "$rlog")
         echo "fuzz: $name: ${f##*/} fails again (exit $status):" >&2
         tail -20 "$rlog" >&2
         tap+=("not ok $n - $name: ${f##*/}: ${first:-exit $status}")
@@ -188,9 +192,9 @@ for t in "${chosen[@]}"; do
     n=$((n + 1))
     if [ "$status" != 0 ] || [ "$new" != 0 ] || [ -z "$execs" ]; then
         rc=1
-        first=$(grep -m1 -E '^==[0-9]+==ERROR|runtime error:|ALARM|out-of-memory|smmuv3-fuzz:|deadly signal' "$log")
+        first=$(grep -m1 -E "$report_re" "$log")
         echo "fuzz: $name: FINDING (exit $status); the log's first report:" >&2
-        grep -m1 -A14 -E '^==[0-9]+==ERROR|runtime error:|ALARM|out-of-memory|smmuv3-fuzz:|deadly signal' "$log" >&2 ||
+        grep -m1 -A14 -E "$report_re" "$log" >&2 ||
             tail -20 "$log" >&2
         printf '%s\n' "$found" | sed '/^$/d; s/^/fuzz:   reproducer /' >&2
         tap+=("not ok $n - $name: ${first:-exit $status, see the log above}")
