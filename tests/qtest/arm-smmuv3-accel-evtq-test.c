@@ -241,12 +241,60 @@ static void test_queue_outside_ram_aborts(void)
     accel_stop(&a);
 }
 
+/*
+ * Queue bases are bits [51:5]: a queue of 32 bytes may start on any
+ * 32-byte boundary.  A two-command queue and a one-event queue, each at
+ * +0x20, with an illegal command and a marker below them: the commands
+ * are read, and the event written, at +0x20.
+ */
+static void test_queues_on_32_byte_boundaries(void)
+{
+    uint64_t below[4] = { cpu_to_le64(0x7f), 0, cpu_to_le64(0x7f), 0 };
+    uint64_t cmds[4] = { cpu_to_le64(OP_CFGI_STE | (uint64_t)DEV_SID << 32),
+                         cpu_to_le64(1), cpu_to_le64(OP_CMD_SYNC), 0 };
+    const uint64_t marker = 0x6d61726b6d61726bULL;
+    uint64_t evt[4], mark[4] = { marker, marker, marker, marker };
+    Accel a;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    wr(&a, A_CR0, CR0_SMMUEN);
+    wrq(&a, A_CMDQ_BASE, (CMDQ + 0x20) | 1);
+    wr(&a, A_CMDQ_PROD, 0);
+    wr(&a, A_CMDQ_CONS, 0);
+    wrq(&a, A_EVENTQ_BASE, (EVTQ + 0x20) | 0);
+    wr(&a, A_EVENTQ_PROD, 0);
+    wr(&a, A_EVENTQ_CONS, 0);
+    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+    qtest_memwrite(a.qts, CMDQ, below, sizeof(below));
+    qtest_memwrite(a.qts, CMDQ + 0x20, cmds, sizeof(cmds));
+    qtest_memwrite(a.qts, EVTQ, mark, sizeof(mark));
+    qtest_memwrite(a.qts, EVTQ + 0x20, mark, sizeof(mark));
+    /* A refused STE: its CFGI_STE records C_BAD_STE */
+    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+
+    wr(&a, A_CMDQ_PROD, 2);
+    g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, 2);
+    g_assert_cmpuint(rd(&a, A_EVENTQ_PROD), ==, 1);
+    qtest_memread(a.qts, EVTQ, evt, sizeof(evt));
+    for (int i = 0; i < 4; i++) {
+        g_assert_cmphex(evt[i], ==, marker);
+    }
+    qtest_memread(a.qts, EVTQ + 0x20, evt, sizeof(evt));
+    g_assert_cmphex(le64_to_cpu(evt[0]) & 0xff, ==, EVT_C_BAD_STE);
+    accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/arm-smmuv3-accel/evtq/relay-and-free", test_events);
     qtest_add_func("/arm-smmuv3-accel/evtq/queue-outside-ram-aborts",
                    test_queue_outside_ram_aborts);
+    qtest_add_func("/arm-smmuv3-accel/evtq/queues-on-32-byte-boundaries",
+                   test_queues_on_32_byte_boundaries);
     qtest_add_func("/arm-smmuv3-accel/evtq/survives-reset-loop",
                    test_evtq_survives_reset_loop);
     qtest_add_func("/arm-smmuv3-accel/evtq/host-overflow-sets-ovflg",
