@@ -1,0 +1,393 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * arm-smmuv3,x-cmdqv=on: the registers of a Tegra241 CMDQ-Virtualization
+ * block beside the emulated SMMU, as a Grace host's kernel finds them.
+ *
+ * The CONFIG page holds the global registers, a CMDQ_ALLOC per VCMDQ
+ * (which VINTF and logical queue it serves) and a block per VINTF (its
+ * VMID, owner and StreamID match table).  The VCMDQs are reached through
+ * global pages, and through each VINTF's own pages by logical index,
+ * which alias the VCMDQs CMDQ_ALLOC gives that VINTF.  Every enable takes
+ * effect at once (STATUS follows CONFIG), as the kernel's handshakes
+ * expect.  The queues are not consumed yet (x-: in development).
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "hw/irq.h"
+#include "hw/sysbus.h"
+#include "smmuv3-cmdqv-internal.h"
+#include "trace.h"
+
+static bool smmuv3_cmdqv_vcmdq_error(const SMMUv3CmdqvVcmdq *q)
+{
+    return q->gerror != q->gerrorn;
+}
+
+/* The VCMDQ a VINTF's logical queue @l is, or NULL when unallocated */
+static SMMUv3CmdqvVcmdq *smmuv3_cmdqv_lookup(SMMUv3Cmdqv *c, unsigned v,
+                                             unsigned l)
+{
+    for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
+        uint32_t alloc = c->vcmdq[i].alloc;
+
+        if (FIELD_EX32(alloc, CMDQ_ALLOC, ALLOCATED) &&
+            FIELD_EX32(alloc, CMDQ_ALLOC, VINTF) == v &&
+            FIELD_EX32(alloc, CMDQ_ALLOC, LVCMDQ) == l) {
+            return &c->vcmdq[i];
+        }
+    }
+    return NULL;
+}
+
+/* Bit l: VINTF @v's logical queue l has an error */
+static uint64_t smmuv3_cmdqv_lvcmdq_err_map(SMMUv3Cmdqv *c, unsigned v)
+{
+    uint64_t map = 0;
+
+    for (unsigned l = 0; l < SMMUV3_CMDQV_LVCMDQS; l++) {
+        SMMUv3CmdqvVcmdq *q = smmuv3_cmdqv_lookup(c, v, l);
+
+        if (q && smmuv3_cmdqv_vcmdq_error(q)) {
+            map |= BIT_ULL(l);
+        }
+    }
+    return map;
+}
+
+static uint64_t smmuv3_cmdqv_vintf_err_map(SMMUv3Cmdqv *c)
+{
+    uint64_t map = 0;
+
+    for (unsigned v = 0; v < SMMUV3_CMDQV_VINTFS; v++) {
+        if (smmuv3_cmdqv_lvcmdq_err_map(c, v)) {
+            map |= BIT_ULL(v);
+        }
+    }
+    return map;
+}
+
+static uint32_t smmuv3_cmdqv_param(void)
+{
+    uint32_t p = 0;
+
+    p = FIELD_DP32(p, CMDQV_PARAM, VER, SMMUV3_CMDQV_VERSION);
+    p = FIELD_DP32(p, CMDQV_PARAM, NUM_VCMDQ_LOG2, SMMUV3_CMDQV_VCMDQS_LOG2);
+    p = FIELD_DP32(p, CMDQV_PARAM, NUM_VINTF_LOG2, SMMUV3_CMDQV_VINTFS_LOG2);
+    return FIELD_DP32(p, CMDQV_PARAM, NUM_SID_PER_VM_LOG2,
+                      SMMUV3_CMDQV_SIDS_LOG2);
+}
+
+/* A 32-bit word of a 64-bit register: @off's bit 2 says which */
+static uint32_t smmuv3_cmdqv_half(uint64_t v, hwaddr off)
+{
+    return off & 4 ? v >> 32 : (uint32_t)v;
+}
+
+static uint64_t smmuv3_cmdqv_set_half(uint64_t v, hwaddr off, uint32_t val)
+{
+    return deposit64(v, off & 4 ? 32 : 0, 32, val);
+}
+
+/* page 0 (@page1 false) or page 1 of VCMDQ @q */
+static uint32_t smmuv3_cmdqv_vcmdq_read(SMMUv3CmdqvVcmdq *q, bool page1,
+                                        hwaddr reg)
+{
+    if (page1) {
+        switch (reg & ~4) {
+        case A_VCMDQ_BASE:
+            return smmuv3_cmdqv_half(q->base, reg);
+        case A_VCMDQ_CONS_INDX_BASE:
+            return smmuv3_cmdqv_half(q->cons_indx_base, reg);
+        }
+        return 0;
+    }
+    switch (reg) {
+    case A_VCMDQ_CONS:
+        return q->cons;
+    case A_VCMDQ_PROD:
+        return q->prod;
+    case A_VCMDQ_CONFIG:
+        return q->config;
+    case A_VCMDQ_STATUS:
+        return FIELD_DP32(0, VCMDQ_STATUS, ENABLED,
+                          FIELD_EX32(q->config, VCMDQ_CONFIG, EN));
+    case A_VCMDQ_GERROR:
+        return q->gerror;
+    case A_VCMDQ_GERRORN:
+        return q->gerrorn;
+    }
+    return 0;
+}
+
+static void smmuv3_cmdqv_vcmdq_write(SMMUv3CmdqvVcmdq *q, bool page1,
+                                     hwaddr reg, uint32_t val)
+{
+    if (page1) {
+        switch (reg & ~4) {
+        case A_VCMDQ_BASE:
+            q->base = smmuv3_cmdqv_set_half(q->base, reg, val);
+            break;
+        case A_VCMDQ_CONS_INDX_BASE:
+            q->cons_indx_base = smmuv3_cmdqv_set_half(q->cons_indx_base,
+                                                      reg, val);
+            break;
+        }
+        return;
+    }
+    switch (reg) {
+    case A_VCMDQ_CONS:
+        q->cons = val;
+        break;
+    case A_VCMDQ_PROD:
+        q->prod = val;
+        break;
+    case A_VCMDQ_CONFIG:
+        q->config = val & R_VCMDQ_CONFIG_EN_MASK;
+        break;
+    case A_VCMDQ_GERRORN:
+        q->gerrorn = val;
+        break;
+    }
+}
+
+static uint32_t smmuv3_cmdqv_vintf_read(SMMUv3Cmdqv *c, unsigned v,
+                                        hwaddr reg)
+{
+    SMMUv3CmdqvVintf *vi = &c->vintf[v];
+
+    switch (reg) {
+    case A_VINTF_CONFIG:
+        return vi->config;
+    case A_VINTF_STATUS:
+        return FIELD_DP32(0, VINTF_STATUS, ENABLED,
+                          FIELD_EX32(vi->config, VINTF_CONFIG, EN));
+    case A_VINTF_SID_MATCH ... A_VINTF_SID_REPLACE - 4:
+        return vi->sid_match[(reg - A_VINTF_SID_MATCH) / 4];
+    case A_VINTF_SID_REPLACE ... A_VINTF_LVCMDQ_ERR_MAP - 4:
+        return vi->sid_replace[(reg - A_VINTF_SID_REPLACE) / 4];
+    case A_VINTF_LVCMDQ_ERR_MAP ... A_VINTF_LVCMDQ_ERR_MAP + 0xc:
+        /* 128 bits; the VINTF has fewer queues than 64 */
+        return reg < A_VINTF_LVCMDQ_ERR_MAP + 8 ?
+               smmuv3_cmdqv_half(smmuv3_cmdqv_lvcmdq_err_map(c, v), reg) : 0;
+    }
+    return 0;
+}
+
+static void smmuv3_cmdqv_vintf_write(SMMUv3Cmdqv *c, unsigned v, hwaddr reg,
+                                     uint32_t val)
+{
+    SMMUv3CmdqvVintf *vi = &c->vintf[v];
+
+    switch (reg) {
+    case A_VINTF_CONFIG:
+        vi->config = val & (R_VINTF_CONFIG_EN_MASK |
+                            R_VINTF_CONFIG_VMID_MASK |
+                            R_VINTF_CONFIG_HYP_OWN_MASK);
+        break;
+    case A_VINTF_SID_MATCH ... A_VINTF_SID_REPLACE - 4:
+        vi->sid_match[(reg - A_VINTF_SID_MATCH) / 4] =
+            val & (R_VINTF_SID_MATCH_ENABLE_MASK |
+                   R_VINTF_SID_MATCH_VIRT_SID_MASK);
+        break;
+    case A_VINTF_SID_REPLACE ... A_VINTF_LVCMDQ_ERR_MAP - 4:
+        vi->sid_replace[(reg - A_VINTF_SID_REPLACE) / 4] = val;
+        break;
+    }
+}
+
+static uint32_t smmuv3_cmdqv_config_read(SMMUv3Cmdqv *c, hwaddr off)
+{
+    hwaddr alloc_end = A_CMDQ_ALLOC + 4 * SMMUV3_CMDQV_VCMDQS;
+    hwaddr vintf_end = A_VINTF_BLOCK +
+                       SMMUV3_CMDQV_VINTF_BLOCK * SMMUV3_CMDQV_VINTFS;
+
+    if (off >= A_CMDQ_ALLOC && off < alloc_end) {
+        return c->vcmdq[(off - A_CMDQ_ALLOC) / 4].alloc;
+    }
+    if (off >= A_VINTF_BLOCK && off < vintf_end) {
+        return smmuv3_cmdqv_vintf_read(c, (off - A_VINTF_BLOCK) /
+                                       SMMUV3_CMDQV_VINTF_BLOCK,
+                                       off % SMMUV3_CMDQV_VINTF_BLOCK);
+    }
+    switch (off) {
+    case A_CMDQV_CONFIG:
+        return c->config;
+    case A_CMDQV_PARAM:
+        return smmuv3_cmdqv_param();
+    case A_CMDQV_STATUS:
+        return FIELD_DP32(0, CMDQV_STATUS, ENABLED,
+                          FIELD_EX32(c->config, CMDQV_CONFIG, EN));
+    case A_VINTF_ERR_MAP:
+    case A_VINTF_ERR_MAP + 4:
+        return smmuv3_cmdqv_half(smmuv3_cmdqv_vintf_err_map(c),
+                                 off - A_VINTF_ERR_MAP);
+    case A_VINTF_INT_MASK:
+    case A_VINTF_INT_MASK + 4:
+        return smmuv3_cmdqv_half(c->vintf_int_mask, off - A_VINTF_INT_MASK);
+    case A_CMDQ_ERR_MAP ... A_CMDQ_ERR_MAP + 0xc:
+    {
+        unsigned first = (off - A_CMDQ_ERR_MAP) / 4 * 32;
+        uint32_t map = 0;
+
+        for (unsigned i = first; i < first + 32 &&
+             i < SMMUV3_CMDQV_VCMDQS; i++) {
+            if (smmuv3_cmdqv_vcmdq_error(&c->vcmdq[i])) {
+                map |= BIT(i - first);
+            }
+        }
+        return map;
+    }
+    }
+    return 0;
+}
+
+static void smmuv3_cmdqv_config_write(SMMUv3Cmdqv *c, hwaddr off,
+                                      uint32_t val)
+{
+    hwaddr alloc_end = A_CMDQ_ALLOC + 4 * SMMUV3_CMDQV_VCMDQS;
+    hwaddr vintf_end = A_VINTF_BLOCK +
+                       SMMUV3_CMDQV_VINTF_BLOCK * SMMUV3_CMDQV_VINTFS;
+
+    if (off >= A_CMDQ_ALLOC && off < alloc_end) {
+        c->vcmdq[(off - A_CMDQ_ALLOC) / 4].alloc =
+            val & (R_CMDQ_ALLOC_ALLOCATED_MASK | R_CMDQ_ALLOC_LVCMDQ_MASK |
+                   R_CMDQ_ALLOC_VINTF_MASK);
+        return;
+    }
+    if (off >= A_VINTF_BLOCK && off < vintf_end) {
+        smmuv3_cmdqv_vintf_write(c, (off - A_VINTF_BLOCK) /
+                                 SMMUV3_CMDQV_VINTF_BLOCK,
+                                 off % SMMUV3_CMDQV_VINTF_BLOCK, val);
+        return;
+    }
+    switch (off) {
+    case A_CMDQV_CONFIG:
+        c->config = val;
+        break;
+    case A_VINTF_INT_MASK:
+    case A_VINTF_INT_MASK + 4:
+        c->vintf_int_mask = smmuv3_cmdqv_set_half(c->vintf_int_mask,
+                                                  off - A_VINTF_INT_MASK,
+                                                  val);
+        break;
+    }
+}
+
+/*
+ * The VCMDQ at @off in the VCMDQ pages (*@page1: which of its two), or
+ * NULL where there is none: past the last VCMDQ, or a VINTF's logical
+ * queue that CMDQ_ALLOC gives it no VCMDQ for
+ */
+static SMMUv3CmdqvVcmdq *smmuv3_cmdqv_vcmdq_at(SMMUv3Cmdqv *c, hwaddr off,
+                                               bool *page1, hwaddr *reg)
+{
+    unsigned idx;
+
+    *reg = off % SMMUV3_CMDQV_VCMDQ_STRIDE;
+    if (off < SMMUV3_CMDQV_VINTF_PAGES) {
+        *page1 = off >= SMMUV3_CMDQV_PAGE1;
+        idx = (off % SMMUV3_CMDQV_PAGE0) / SMMUV3_CMDQV_VCMDQ_STRIDE;
+        return idx < SMMUV3_CMDQV_VCMDQS ? &c->vcmdq[idx] : NULL;
+    }
+    off -= SMMUV3_CMDQV_VINTF_PAGES;
+    *page1 = off % SMMUV3_CMDQV_VINTF_STRIDE >= SMMUV3_CMDQV_PAGE0;
+    idx = (off % SMMUV3_CMDQV_PAGE0) / SMMUV3_CMDQV_VCMDQ_STRIDE;
+    if (idx >= SMMUV3_CMDQV_LVCMDQS) {
+        return NULL;
+    }
+    return smmuv3_cmdqv_lookup(c, off / SMMUV3_CMDQV_VINTF_STRIDE, idx);
+}
+
+static uint64_t smmuv3_cmdqv_read(void *opaque, hwaddr off, unsigned size)
+{
+    SMMUv3Cmdqv *c = opaque;
+    SMMUv3CmdqvVcmdq *q;
+    uint32_t val = 0;
+    bool page1;
+    hwaddr reg;
+
+    if (off < SMMUV3_CMDQV_PAGE0) {
+        val = smmuv3_cmdqv_config_read(c, off);
+    } else {
+        q = smmuv3_cmdqv_vcmdq_at(c, off, &page1, &reg);
+        if (q) {
+            val = smmuv3_cmdqv_vcmdq_read(q, page1, reg);
+        }
+    }
+    trace_smmuv3_cmdqv_read(off, val);
+    return val;
+}
+
+static void smmuv3_cmdqv_write(void *opaque, hwaddr off, uint64_t val,
+                               unsigned size)
+{
+    SMMUv3Cmdqv *c = opaque;
+    SMMUv3CmdqvVcmdq *q;
+    bool page1;
+    hwaddr reg;
+
+    trace_smmuv3_cmdqv_write(off, val);
+    if (off < SMMUV3_CMDQV_PAGE0) {
+        smmuv3_cmdqv_config_write(c, off, val);
+        return;
+    }
+    q = smmuv3_cmdqv_vcmdq_at(c, off, &page1, &reg);
+    if (q) {
+        smmuv3_cmdqv_vcmdq_write(q, page1, reg, val);
+    }
+}
+
+static const MemoryRegionOps smmuv3_cmdqv_ops = {
+    .read = smmuv3_cmdqv_read,
+    .write = smmuv3_cmdqv_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    /* 64-bit registers (BASE, the error maps) come as two halves */
+    .valid.min_access_size = 4,
+    .valid.max_access_size = 8,
+    .impl.min_access_size = 4,
+    .impl.max_access_size = 4,
+};
+
+bool smmuv3_cmdqv_realize(SMMUv3State *s, Error **errp)
+{
+    SysBusDevice *sbd = SYS_BUS_DEVICE(s);
+    SMMUv3Cmdqv *c;
+
+    if (!s->cmdqv) {
+        return true;
+    }
+    if (s->accel) {
+        error_setg(errp, "x-cmdqv=on is for the emulated SMMU; remove it, "
+                   "or accel=on");
+        return false;
+    }
+    c = g_new0(SMMUv3Cmdqv, 1);
+    c->smmu = s;
+    error_setg(&c->migration_blocker, "arm-smmuv3,x-cmdqv=on: the CMDQV's "
+               "state cannot be migrated yet");
+    if (migrate_add_blocker(&c->migration_blocker, errp) < 0) {
+        g_free(c);
+        return false;
+    }
+    memory_region_init_io(&c->mmio, OBJECT(s), &smmuv3_cmdqv_ops, c,
+                          "tegra241-cmdqv", SMMUV3_CMDQV_SIZE);
+    sysbus_init_mmio(sbd, &c->mmio);
+    sysbus_init_irq(sbd, &c->irq);
+    s->cmdqv_state = c;
+    return true;
+}
+
+void smmuv3_cmdqv_reset(SMMUv3State *s)
+{
+    SMMUv3Cmdqv *c = s->cmdqv_state;
+
+    if (!c) {
+        return;
+    }
+    c->config = 0;
+    c->vintf_int_mask = 0;
+    memset(c->vintf, 0, sizeof(c->vintf));
+    memset(c->vcmdq, 0, sizeof(c->vcmdq));
+}
