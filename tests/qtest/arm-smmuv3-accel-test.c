@@ -165,6 +165,21 @@ static void test_host_cannot_walk_guest_tables(void)
                    "(IDR0.STALL_MODEL=2)");
 }
 
+/*
+ * What accel=on cannot go with: s2fwb (the emulated SMMU's), x-cmdqv (not
+ * for accel=on yet), -only-migratable (accel=on blocks migration)
+ */
+static void test_refused_with_accel(void)
+{
+    assert_refused("grace", ",s2fwb=on",
+                   "s2fwb applies to the emulated SMMU, not accel=on");
+    assert_refused("grace", ",x-cmdqv=on",
+                   "x-cmdqv=on is for the emulated SMMU; remove it, or "
+                   "accel=on");
+    assert_refused("grace", " -only-migratable",
+                   "arm-smmuv3,accel=on: the host SMMU's nested state");
+}
+
 static void test_property_host_cannot_honour(void)
 {
     assert_refused("small", ",ril=on", "ril=on cannot be honoured");
@@ -443,6 +458,8 @@ int main(int argc, char **argv)
                    test_idr_properties_cap);
     qtest_add_func("/arm-smmuv3-accel/idr/properties-json",
                    test_idr_properties_json);
+    qtest_add_func("/arm-smmuv3-accel/props/refused-with-accel",
+                   test_refused_with_accel);
     qtest_add_func("/arm-smmuv3-accel/idr/property-host-cannot-honour",
                    test_property_host_cannot_honour);
     qtest_add_func("/arm-smmuv3-accel/idr/host-cannot-walk-guest-tables",
