@@ -12,6 +12,7 @@
 #include "hw/registerfields.h"
 #include "migration/blocker.h"
 #include "smmuv3-cmdqv.h"
+#include "smmuv3-internal.h"
 
 /* As a Grace part: VINTF0 for the host kernel, the others for its guests */
 #define SMMUV3_CMDQV_VINTFS_LOG2    2
@@ -78,14 +79,20 @@ REG32(VCMDQ_GERRORN,        0x14)
 REG32(VCMDQ_BASE,           0x00)
 REG32(VCMDQ_CONS_INDX_BASE, 0x08)
 
+/* BASE: the queue's address, bits [47:5], and LOG2SIZE in entries */
+#define SMMUV3_CMDQV_BASE_MASK      (MAKE_64BIT_MASK(5, 43) | 0x1f)
+/* GERROR and GERRORN: a command error, toggled */
+#define SMMUV3_CMDQV_GERROR_CMDQ    1
+
+typedef struct SMMUv3Cmdqv SMMUv3Cmdqv;
+
 typedef struct SMMUv3CmdqvVcmdq {
+    SMMUv3Cmdqv *cmdqv;
     uint32_t alloc;             /* its CMDQ_ALLOC */
-    uint32_t cons;
-    uint32_t prod;
+    SMMUQueue q;                /* BASE, PROD, CONS */
     uint32_t config;
     uint32_t gerror;
     uint32_t gerrorn;
-    uint64_t base;
     uint64_t cons_indx_base;
 } SMMUv3CmdqvVcmdq;
 
@@ -95,7 +102,7 @@ typedef struct SMMUv3CmdqvVintf {
     uint32_t sid_replace[SMMUV3_CMDQV_SIDS];
 } SMMUv3CmdqvVintf;
 
-typedef struct SMMUv3Cmdqv {
+struct SMMUv3Cmdqv {
     SMMUv3State *smmu;
     MemoryRegion mmio;
     qemu_irq irq;
@@ -105,6 +112,6 @@ typedef struct SMMUv3Cmdqv {
     uint64_t vintf_int_mask;
     SMMUv3CmdqvVintf vintf[SMMUV3_CMDQV_VINTFS];
     SMMUv3CmdqvVcmdq vcmdq[SMMUV3_CMDQV_VCMDQS];
-} SMMUv3Cmdqv;
+};
 
 #endif

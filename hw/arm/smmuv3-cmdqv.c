@@ -10,7 +10,15 @@
  * global pages, and through each VINTF's own pages by logical index,
  * which alias the VCMDQs CMDQ_ALLOC gives that VINTF.  Every enable takes
  * effect at once (STATUS follows CONFIG), as the kernel's handshakes
- * expect.  The queues are not consumed yet (x-: in development).
+ * expect.
+ *
+ * An enabled VCMDQ of an enabled VINTF is consumed as the SMMU's own
+ * queue is, at each PROD write: a VINTF its owner (HYP_OWN) gave a guest
+ * may only issue TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC, its VMID
+ * put into the TLBIs and the ATC_INV's StreamID looked up in its match
+ * table; anything else stops the queue with CONS.ERR ILL, toggles the
+ * queue's GERROR and pulses the CMDQV's interrupt (edge), until GERRORN
+ * acknowledges it.  Not described to guests yet (x-: in development).
  */
 
 #include "qemu/osdep.h"
@@ -90,6 +98,89 @@ static uint64_t smmuv3_cmdqv_set_half(uint64_t v, hwaddr off, uint32_t val)
     return deposit64(v, off & 4 ? 32 : 0, 32, val);
 }
 
+static bool smmuv3_cmdqv_halted(void *opaque)
+{
+    return smmuv3_cmdqv_vcmdq_error(opaque);
+}
+
+/* Whether VINTF @v holds StreamID @vsid in its match table; its pSID */
+static bool smmuv3_cmdqv_sid(SMMUv3CmdqvVintf *vi, uint32_t vsid,
+                             uint32_t *psid)
+{
+    for (int i = 0; i < SMMUV3_CMDQV_SIDS; i++) {
+        if (FIELD_EX32(vi->sid_match[i], VINTF_SID_MATCH, ENABLE) &&
+            FIELD_EX32(vi->sid_match[i], VINTF_SID_MATCH, VIRT_SID) == vsid) {
+            *psid = vi->sid_replace[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What a VINTF lets a command do: HYP_OWN, anything; a guest's, a few */
+static int smmuv3_cmdqv_filter(void *opaque, Cmd *cmd)
+{
+    SMMUv3CmdqvVcmdq *q = opaque;
+    unsigned v = FIELD_EX32(q->alloc, CMDQ_ALLOC, VINTF);
+    SMMUv3CmdqvVintf *vi = &q->cmdqv->vintf[v];
+    uint32_t psid;
+
+    if (FIELD_EX32(vi->config, VINTF_CONFIG, HYP_OWN)) {
+        return SMMU_CERROR_NONE;
+    }
+    switch (CMD_TYPE(cmd)) {
+    case SMMU_CMD_TLBI_NH_ASID:
+    case SMMU_CMD_TLBI_NH_VA:
+        cmd->word[1] = deposit32(cmd->word[1], 0, 16,
+                                 FIELD_EX32(vi->config, VINTF_CONFIG, VMID));
+        return SMMU_CERROR_NONE;
+    case SMMU_CMD_ATC_INV:
+        if (!smmuv3_cmdqv_sid(vi, CMD_SID(cmd), &psid)) {
+            return SMMU_CERROR_ILL;
+        }
+        trace_smmuv3_cmdqv_sid(v, CMD_SID(cmd), psid);
+        cmd->word[1] = psid;
+        return SMMU_CERROR_NONE;
+    case SMMU_CMD_SYNC:
+        return SMMU_CERROR_NONE;
+    }
+    trace_smmuv3_cmdqv_refused(v, CMD_TYPE(cmd));
+    return SMMU_CERROR_ILL;
+}
+
+static void smmuv3_cmdqv_error(void *opaque, int err)
+{
+    SMMUv3CmdqvVcmdq *q = opaque;
+
+    q->q.cons = FIELD_DP32(q->q.cons, VCMDQ_CONS, ERR, err);
+    q->gerror = q->gerrorn ^ SMMUV3_CMDQV_GERROR_CMDQ;
+    qemu_irq_pulse(q->cmdqv->irq);
+}
+
+/* Consume @q if its CMDQV, its VINTF and the queue itself are enabled */
+static void smmuv3_cmdqv_consume(SMMUv3CmdqvVcmdq *q)
+{
+    SMMUv3Cmdqv *c = q->cmdqv;
+    unsigned v = FIELD_EX32(q->alloc, CMDQ_ALLOC, VINTF);
+    SMMUv3CmdqSrc src = {
+        .q = &q->q,
+        .halted = smmuv3_cmdqv_halted,
+        .filter = smmuv3_cmdqv_filter,
+        .error = smmuv3_cmdqv_error,
+        .opaque = q,
+    };
+
+    if (!FIELD_EX32(c->config, CMDQV_CONFIG, EN) ||
+        !FIELD_EX32(q->alloc, CMDQ_ALLOC, ALLOCATED) ||
+        v >= SMMUV3_CMDQV_VINTFS ||
+        !FIELD_EX32(c->vintf[v].config, VINTF_CONFIG, EN) ||
+        !FIELD_EX32(q->config, VCMDQ_CONFIG, EN)) {
+        return;
+    }
+    trace_smmuv3_cmdqv_consume(q - c->vcmdq, v);
+    smmuv3_cmdq_consume_from(c->smmu, &src);
+}
+
 /* page 0 (@page1 false) or page 1 of VCMDQ @q */
 static uint32_t smmuv3_cmdqv_vcmdq_read(SMMUv3CmdqvVcmdq *q, bool page1,
                                         hwaddr reg)
@@ -97,7 +188,7 @@ static uint32_t smmuv3_cmdqv_vcmdq_read(SMMUv3CmdqvVcmdq *q, bool page1,
     if (page1) {
         switch (reg & ~4) {
         case A_VCMDQ_BASE:
-            return smmuv3_cmdqv_half(q->base, reg);
+            return smmuv3_cmdqv_half(q->q.base, reg);
         case A_VCMDQ_CONS_INDX_BASE:
             return smmuv3_cmdqv_half(q->cons_indx_base, reg);
         }
@@ -105,9 +196,9 @@ static uint32_t smmuv3_cmdqv_vcmdq_read(SMMUv3CmdqvVcmdq *q, bool page1,
     }
     switch (reg) {
     case A_VCMDQ_CONS:
-        return q->cons;
+        return q->q.cons;
     case A_VCMDQ_PROD:
-        return q->prod;
+        return q->q.prod;
     case A_VCMDQ_CONFIG:
         return q->config;
     case A_VCMDQ_STATUS:
@@ -127,7 +218,9 @@ static void smmuv3_cmdqv_vcmdq_write(SMMUv3CmdqvVcmdq *q, bool page1,
     if (page1) {
         switch (reg & ~4) {
         case A_VCMDQ_BASE:
-            q->base = smmuv3_cmdqv_set_half(q->base, reg, val);
+            q->q.base = smmuv3_cmdqv_set_half(q->q.base, reg, val) &
+                        SMMUV3_CMDQV_BASE_MASK;
+            q->q.log2size = MIN(extract64(q->q.base, 0, 5), SMMU_CMDQS);
             break;
         case A_VCMDQ_CONS_INDX_BASE:
             q->cons_indx_base = smmuv3_cmdqv_set_half(q->cons_indx_base,
@@ -138,16 +231,19 @@ static void smmuv3_cmdqv_vcmdq_write(SMMUv3CmdqvVcmdq *q, bool page1,
     }
     switch (reg) {
     case A_VCMDQ_CONS:
-        q->cons = val;
+        q->q.cons = val;
         break;
     case A_VCMDQ_PROD:
-        q->prod = val;
+        q->q.prod = val;
+        smmuv3_cmdqv_consume(q);
         break;
     case A_VCMDQ_CONFIG:
         q->config = val & R_VCMDQ_CONFIG_EN_MASK;
+        smmuv3_cmdqv_consume(q);
         break;
     case A_VCMDQ_GERRORN:
         q->gerrorn = val;
+        smmuv3_cmdqv_consume(q);
         break;
     }
 }
@@ -365,6 +461,10 @@ bool smmuv3_cmdqv_realize(SMMUv3State *s, Error **errp)
     }
     c = g_new0(SMMUv3Cmdqv, 1);
     c->smmu = s;
+    for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
+        c->vcmdq[i].cmdqv = c;
+        c->vcmdq[i].q.entry_size = sizeof(Cmd);
+    }
     error_setg(&c->migration_blocker, "arm-smmuv3,x-cmdqv=on: the CMDQV's "
                "state cannot be migrated yet");
     if (migrate_add_blocker(&c->migration_blocker, errp) < 0) {
@@ -390,4 +490,8 @@ void smmuv3_cmdqv_reset(SMMUv3State *s)
     c->vintf_int_mask = 0;
     memset(c->vintf, 0, sizeof(c->vintf));
     memset(c->vcmdq, 0, sizeof(c->vcmdq));
+    for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
+        c->vcmdq[i].cmdqv = c;
+        c->vcmdq[i].q.entry_size = sizeof(Cmd);
+    }
 }

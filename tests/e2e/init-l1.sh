@@ -98,7 +98,8 @@ L2TIMEOUT=$(arg e2e.l2timeout)
 # <reply>".  With "replug", then unplugs both assigned devices (L2's pciehp
 # lets them go), reads the state (LABEL-unplugged: the vIOMMU went with the
 # last device), plugs them back into their root ports and reads it again
-# (LABEL-replugged): L2 waits for both and uses them again.  Opened
+# (LABEL-replugged) once L2 has recorded them gone: L2 waits for both and
+# uses them again.  Opened
 # read-write, the pipes never block, even when that QEMU does not start;
 # killed after it.
 qmp_at_shutdown() {
@@ -124,6 +125,11 @@ qmp_at_shutdown() {
             ;;
         *'"id": "unplugged"'*)
             echo "E2E-QMP $1-unplugged $line"
+            # not before L2 has seen both go (l2_console), or it may miss it
+            for _ in $(seq 120); do
+                [ -e /tmp/l2-unplug-seen ] && break
+                sleep 1
+            done
             plug edu $EDU rp1 >&3
             plug blk $BLK rp2 >&3 ;;
         *'"id": "add-'*)
@@ -157,6 +163,8 @@ l2_console() {
             [ -p /tmp/qmp.in ] &&
                 echo '{"execute":"x-query-smmuv3-accel","id":"live"}' \
                     > /tmp/qmp.in ;;
+        *'"step":"hot_unplug"'*)
+            : > /tmp/l2-unplug-seen ;;
         esac
     done
 }
@@ -206,6 +214,7 @@ run_l2() {
     done
     echo "# L2: $QEMU $(echo $args) -append '$append'"
     echo none > /tmp/l2.status
+    rm -f /tmp/l2-unplug-seen
     stage l2-boot
     qmp_pid=
     case $viommu in

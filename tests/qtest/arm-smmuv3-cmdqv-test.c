@@ -9,6 +9,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/bswap.h"
 #include "libqtest.h"
 
 #define CMDQV_SIZE      0xb0000ULL      /* 0x30000 + 4 VINTFs of 0x20000 */
@@ -222,6 +223,174 @@ static void test_reset(void)
     qtest_quit(c.qts);
 }
 
+/* Guest memory for the queues (virt's RAM starts at 1 GiB) */
+#define QUEUE           0x40200000ULL
+#define OP_CFGI_STE     0x03
+#define OP_CFGI_ALL     0x04
+#define OP_TLBI_NH_ALL  0x10
+#define OP_TLBI_NH_ASID 0x11
+#define OP_ATC_INV      0x40
+#define OP_CMD_SYNC     0x46
+#define CERROR_ILL      1
+#define CERROR_ABT      2
+/* virt's GICv2 distributor; the CMDQV's interrupt is the SMMU's fifth */
+#define GICD            0x08000000ULL
+#define CMDQV_INTID     (144 + 4)
+
+static void put_cmd(Cmdqv *c, uint64_t base, unsigned log2, uint32_t idx,
+                    uint64_t w0, uint64_t w1)
+{
+    uint64_t cmd[2] = { cpu_to_le64(w0), cpu_to_le64(w1) };
+
+    qtest_memwrite(c->qts, base + (idx & ((1 << log2) - 1)) * 16, cmd,
+                   sizeof(cmd));
+}
+
+/*
+ * CMDQV and VINTF @v enabled (@hyp_own, @vmid), its logical queue 0 given
+ * VCMDQ @q, of 2^@log2 entries at @base, enabled
+ */
+static void vcmdq_setup(Cmdqv *c, int v, bool hyp_own, uint16_t vmid, int q,
+                        uint64_t base, unsigned log2)
+{
+    wr(c, A_CONFIG, 1);
+    wr(c, A_VINTF(v) + VINTF_CONFIG, hyp_own << 17 | vmid << 1 | 1);
+    wr(c, A_CMDQ_ALLOC(q), ALLOC(v, 0));
+    qtest_writeq(c->qts, c->base + A_LPAGE1(v, 0) + VCMDQ_BASE, base | log2);
+    wr(c, A_LPAGE0(v, 0) + VCMDQ_CONFIG, 1);
+}
+
+static bool cmdqv_irq_pending(Cmdqv *c)
+{
+    return qtest_readl(c->qts, GICD + 0x200 + 4 * (CMDQV_INTID / 32)) &
+           (1u << (CMDQV_INTID % 32));
+}
+
+/*
+ * The host's VINTF (HYP_OWN) may issue anything: its queue is consumed at
+ * each PROD write, round and round (2 entries a lap, the wrap bit flips)
+ */
+static void test_hyp_own_queue_consumed(void)
+{
+    static const uint64_t ops[] = { OP_CFGI_ALL, OP_TLBI_NH_ALL,
+                                    OP_CMD_SYNC };
+    Cmdqv c;
+    uint32_t prod = 0;
+
+    cmdqv_start(&c);
+    vcmdq_setup(&c, 0, true, 0, 0, QUEUE, 1);
+    for (int lap = 0; lap < 5; lap++) {
+        for (int i = 0; i < 2; i++, prod++) {
+            put_cmd(&c, QUEUE, 1, prod, ops[(lap + i) % 3],
+                    ops[(lap + i) % 3] == OP_CFGI_ALL ? 31 : 0);
+        }
+        prod &= 3;
+        wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, prod);
+        g_assert_cmphex(rd(&c, A_LPAGE0(0, 0) + VCMDQ_CONS), ==, prod);
+    }
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_GERROR), ==, 0);
+    qtest_quit(c.qts);
+}
+
+/*
+ * A guest's VINTF (not HYP_OWN) may not issue CFGI_STE: the queue stops
+ * at it with CONS.ERR ILL, its GERROR toggles, the error maps show it and
+ * the interrupt fires; it stays stopped until GERRORN acknowledges, then
+ * goes on from the command the guest put in its place.
+ */
+static void test_guest_vintf_refuses(void)
+{
+    Cmdqv c;
+
+    cmdqv_start(&c);
+    /* Two bits an interrupt, the upper one for edge-triggered */
+    qtest_writel(c.qts, GICD + 0xc00 + 4 * (CMDQV_INTID / 16),
+                 2u << (CMDQV_INTID % 16 * 2));
+    vcmdq_setup(&c, 1, false, 5, 2, QUEUE, 3);
+    g_assert_cmphex(rd(&c, A_VINTF(1) + VINTF_CONFIG) >> 17, ==, 0);
+    put_cmd(&c, QUEUE, 3, 0, OP_TLBI_NH_ASID | 7ULL << 48, 0);
+    put_cmd(&c, QUEUE, 3, 1, OP_CFGI_STE | 8ULL << 32, 1);
+    put_cmd(&c, QUEUE, 3, 2, OP_CMD_SYNC, 0);
+    g_assert_false(cmdqv_irq_pending(&c));
+    wr(&c, A_LPAGE0(1, 0) + VCMDQ_PROD, 3);
+    g_assert_cmphex(rd(&c, A_LPAGE0(1, 0) + VCMDQ_CONS), ==,
+                    CERROR_ILL << 24 | 1);
+    g_assert_cmphex(rd(&c, A_LPAGE0(1, 0) + VCMDQ_GERROR) ^
+                    rd(&c, A_LPAGE0(1, 0) + VCMDQ_GERRORN), ==, 1);
+    g_assert_cmphex(rd(&c, A_CMDQ_ERR_MAP), ==, 1 << 2);
+    g_assert_cmphex(rd(&c, A_VINTF_ERR_MAP), ==, 1 << 1);
+    g_assert_cmphex(rd(&c, A_VINTF(1) + VINTF_LVCMDQ_ERR_MAP), ==, 1);
+    g_assert_true(cmdqv_irq_pending(&c));
+
+    /* Stopped until acknowledged */
+    wr(&c, A_LPAGE0(1, 0) + VCMDQ_PROD, 3);
+    g_assert_cmphex(rd(&c, A_LPAGE0(1, 0) + VCMDQ_CONS) & 0xffff, ==, 1);
+    put_cmd(&c, QUEUE, 3, 1, OP_CMD_SYNC, 0);
+    wr(&c, A_LPAGE0(1, 0) + VCMDQ_GERRORN,
+       rd(&c, A_LPAGE0(1, 0) + VCMDQ_GERROR));
+    g_assert_cmphex(rd(&c, A_LPAGE0(1, 0) + VCMDQ_CONS) & 0xffff, ==, 3);
+    g_assert_cmphex(rd(&c, A_VINTF_ERR_MAP), ==, 0);
+    g_assert_cmphex(rd(&c, A_CMDQ_ERR_MAP), ==, 0);
+    qtest_quit(c.qts);
+}
+
+/*
+ * A guest's ATC_INV names a StreamID of its VINTF's match table (it is
+ * replaced by the physical one); another is illegal
+ */
+static void test_guest_atc_inv_sid_match(void)
+{
+    Cmdqv c;
+
+    cmdqv_start(&c);
+    vcmdq_setup(&c, 2, false, 9, 4, QUEUE, 3);
+    wr(&c, A_VINTF(2) + VINTF_SID_REPLACE(3), 0x100);
+    wr(&c, A_VINTF(2) + VINTF_SID_MATCH(3), 0x20 << 1 | 1);
+    put_cmd(&c, QUEUE, 3, 0, OP_ATC_INV | 0x20ULL << 32, 0);
+    put_cmd(&c, QUEUE, 3, 1, OP_CMD_SYNC, 0);
+    put_cmd(&c, QUEUE, 3, 2, OP_ATC_INV | 0x21ULL << 32, 0);
+    wr(&c, A_LPAGE0(2, 0) + VCMDQ_PROD, 2);
+    g_assert_cmphex(rd(&c, A_LPAGE0(2, 0) + VCMDQ_CONS), ==, 2);
+    wr(&c, A_LPAGE0(2, 0) + VCMDQ_PROD, 3);
+    g_assert_cmphex(rd(&c, A_LPAGE0(2, 0) + VCMDQ_CONS), ==,
+                    CERROR_ILL << 24 | 2);
+    qtest_quit(c.qts);
+}
+
+/* A queue nowhere (no RAM or device there): CONS.ERR ABT */
+static void test_queue_fetch_abort(void)
+{
+    Cmdqv c;
+
+    cmdqv_start(&c);
+    vcmdq_setup(&c, 0, true, 0, 0, 0x5000000000ULL, 2);
+    wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 1);
+    g_assert_cmphex(rd(&c, A_LPAGE0(0, 0) + VCMDQ_CONS), ==,
+                    CERROR_ABT << 24);
+    qtest_quit(c.qts);
+}
+
+/* An unallocated queue, or one of a disabled VINTF, is not consumed */
+static void test_disabled_not_consumed(void)
+{
+    Cmdqv c;
+
+    cmdqv_start(&c);
+    vcmdq_setup(&c, 0, true, 0, 0, QUEUE, 2);
+    put_cmd(&c, QUEUE, 2, 0, OP_CMD_SYNC, 0);
+    wr(&c, A_VINTF(0) + VINTF_CONFIG, 1 << 17);
+    wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 1);
+    wr(&c, A_CMDQ_ALLOC(0), ALLOC(0, 0) & ~1);
+    wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_PROD, 1);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 0);
+    /* enabled again, the next PROD write runs it */
+    wr(&c, A_CMDQ_ALLOC(0), ALLOC(0, 0));
+    wr(&c, A_VINTF(0) + VINTF_CONFIG, 1 << 17 | 1);
+    wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 1);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 1);
+    qtest_quit(c.qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -233,5 +402,15 @@ int main(int argc, char **argv)
     qtest_add_func("/arm-smmuv3-cmdqv/vintf-sid-table",
                    test_vintf_sid_table);
     qtest_add_func("/arm-smmuv3-cmdqv/reset", test_reset);
+    qtest_add_func("/arm-smmuv3-cmdqv/hyp-own-queue-consumed",
+                   test_hyp_own_queue_consumed);
+    qtest_add_func("/arm-smmuv3-cmdqv/guest-vintf-refuses",
+                   test_guest_vintf_refuses);
+    qtest_add_func("/arm-smmuv3-cmdqv/guest-atc-inv-sid-match",
+                   test_guest_atc_inv_sid_match);
+    qtest_add_func("/arm-smmuv3-cmdqv/queue-fetch-abort",
+                   test_queue_fetch_abort);
+    qtest_add_func("/arm-smmuv3-cmdqv/disabled-not-consumed",
+                   test_disabled_not_consumed);
     return g_test_run();
 }
