@@ -226,7 +226,9 @@ static void smmuv3_accel_device_leave_group(SMMUv3AccelDevice *dev,
         if (mate->s1_hwpt_id != dev->s1_hwpt_id) {
             smmuv3_accel_free_id(dev->accel, &mate->s1_hwpt_id);
         }
+        /* with the STE it was made from, not the mate's own */
         mate->s1_hwpt_id = dev->s1_hwpt_id;
+        memcpy(mate->ste, dev->ste, sizeof(mate->ste));
         dev->s1_hwpt_id = 0;
     }
 }

@@ -13,12 +13,15 @@
  * registers remap memory (the flash's command register flips its ROM
  * mode), and QEMU frees the memory views a remap replaces only after an
  * RCU grace period, which needs the BQL: unrationed, one trap could take
- * any amount of memory.  One pass writes at most SMMUV3_ACCEL_PASS_MSIS of
- * them; the pass bottom half ends it.  What comes beyond waits: an RCU
- * callback, queued after the memory views the pass replaced and so run
- * after they are freed, schedules the bottom half, which sends what was
- * held (one event queue interrupt for all the events) and consumes the
- * CMD_SYNCs left in the queue.  Linux's CMD_SYNC MSIs are in RAM.
+ * any amount of memory.  A pass starts with its first such MSI, which
+ * queues an RCU callback: queued after the memory views the pass replaces,
+ * it runs once they are freed, which cannot be before the trap ends, and
+ * schedules the pass bottom half.  Only that ends the pass (a bottom half
+ * run from a nested aio_poll inside the trap, as a flash write to its
+ * drive makes, must not).  A pass writes at most SMMUV3_ACCEL_PASS_MSIS
+ * of them; what comes beyond waits for the bottom half, which sends what
+ * was held (one event queue interrupt for all the events) and consumes
+ * the CMD_SYNCs left in the queue.  Linux's CMD_SYNC MSIs are in RAM.
  */
 
 #include "qemu/osdep.h"
@@ -79,6 +82,15 @@ static void smmuv3_accel_pass_rcu(struct rcu_head *head)
     qemu_bh_schedule(a->pass_bh);
 }
 
+/* A pass is on: its end is the RCU callback's, then the bottom half's */
+static void smmuv3_accel_pass_start(SMMUv3Accel *a)
+{
+    if (!a->pass_rcu_queued) {
+        a->pass_rcu_queued = true;
+        call_rcu1(&a->pass_rcu, smmuv3_accel_pass_rcu);
+    }
+}
+
 bool smmuv3_accel_msi_ready(SMMUv3State *s, SMMUIrq irq, const Cmd *sync)
 {
     SMMUv3Accel *a = s->accel_state;
@@ -93,10 +105,7 @@ bool smmuv3_accel_msi_ready(SMMUv3State *s, SMMUIrq irq, const Cmd *sync)
     a->msis_held |= BIT(irq);
     a->n_msis_held++;
     trace_smmuv3_accel_msi_held(irq, addr, a->pass_msis);
-    if (!a->pass_rcu_queued) {
-        a->pass_rcu_queued = true;
-        call_rcu1(&a->pass_rcu, smmuv3_accel_pass_rcu);
-    }
+    smmuv3_accel_pass_start(a);
     return false;
 }
 
@@ -110,9 +119,9 @@ bool smmuv3_accel_irq_msi(SMMUv3State *s, SMMUIrq irq, const Cmd *sync,
     if (!smmuv3_accel_msi(s, irq, sync, &addr, &data)) {
         return false;
     }
-    if (!smmuv3_addr_in_ram(addr, sizeof(le)) && !a->pass_msis++) {
-        /* The bottom half ends the pass */
-        qemu_bh_schedule(a->pass_bh);
+    if (!smmuv3_addr_in_ram(addr, sizeof(le))) {
+        a->pass_msis++;
+        smmuv3_accel_pass_start(a);
     }
     a->n_msis++;
     le = cpu_to_le32(data);
@@ -128,7 +137,7 @@ static void smmuv3_accel_pass_bh(void *opaque)
     unsigned held = a->msis_held;
 
     if (a->pass_rcu_queued) {
-        /* Held back: the RCU callback schedules this again */
+        /* The pass goes on: the RCU callback schedules this again */
         return;
     }
     trace_smmuv3_accel_pass_end(a->pass_msis, held);

@@ -245,6 +245,18 @@ static void test_unknown_group_refused(void)
     model_dir_free(m.dir);
 }
 
+/* The CD table of the host STE @dev is nested on */
+static uint64_t host_cd_table(ModelQemu *m, const char *dev)
+{
+    uint64_t ste[4];
+    int ats;
+
+    g_assert_cmpint(hm_client_get_ste(m->hm, dev, ste, &ats), ==, 0);
+    return ste[0] & 0xfffffffffffc0ULL;
+}
+
+#define CDTAB_F1        0x40410000ULL
+
 /* ECAM config of the root port at pcie.0 1.0 */
 #define ECAM            0x4010000000ULL
 #define RP_CFG(reg)     (ECAM + (1 << 15) + (reg))
@@ -253,10 +265,10 @@ static void test_unknown_group_refused(void)
 /*
  * Two functions of one host group in a root port's slot, without a
  * function 0, so that one can be unplugged alone (QEMU removes it at
- * once).  The other stays where the guest put it: on the group's nested
- * HWPT (not VFIO's stage 2, where its DMA would bypass the guest's stage
- * 1), which it keeps and frees when the guest moves it; nothing is left
- * once both are gone (the iommufd is passed, and stays open).
+ * once).  The other is never moved to VFIO's stage 2, where its DMA would
+ * bypass the guest's stage 1, nor left on the unplugged one's CD table;
+ * the guest can still move it (bypass here), and nothing is left once
+ * both are gone (the iommufd is passed, and stays open).
  */
 static void test_unplug_one_function_mate_stays(void)
 {
@@ -291,18 +303,26 @@ static void test_unplug_one_function_mate_stays(void)
     qtest_writel(m.qts, base + A_STRTAB_CFG, 9);
     qtest_writel(m.qts, base + A_CMDQ_BASE, CMDQ | 8);
     qtest_writel(m.qts, base + A_CR0, CR0_SMMUEN | CR0_CMDQEN);
-    /* f1's STE last: the group's nested HWPT is f1's */
+    /*
+     * Each its own CD table, as Linux does; f1's STE last: the group's
+     * nested HWPT is f1's
+     */
     write_ste(&m, RP_FN_SID(2), 1 | (5 << 1) | CDTAB);
     cfgi_ste(&m, base, &prod, RP_FN_SID(2));
-    write_ste(&m, RP_FN_SID(1), 1 | (5 << 1) | CDTAB);
+    write_ste(&m, RP_FN_SID(1), 1 | (5 << 1) | CDTAB_F1);
     cfgi_ste(&m, base, &prod, RP_FN_SID(1));
     g_assert_cmpuint(host_config(&m, "vfio2"), ==, 7);
+    g_assert_cmphex(host_cd_table(&m, "vfio2"), ==, CDTAB_F1);
     g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
 
+    /*
+     * f2 must not stay on f1's CD table, which the guest frees; the host
+     * cannot nest the group on f2's own without a vDEVICE for f1, which
+     * is still in the host group: f2 is blocked (C_BAD_STE), not moved
+     */
     qtest_qmp_device_del(m.qts, "f1");
-    g_assert_cmpuint(host_config(&m, "vfio2"), ==, 7);
+    g_assert_cmpuint(host_config(&m, "vfio2"), ==, 0);
     g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
-    g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
 
     /* The guest moves it to bypass: the group's nested HWPT goes */
     write_ste(&m, RP_FN_SID(2), 1 | (4 << 1));
