@@ -104,8 +104,8 @@ bool smmuv3_accel_msi_ready(SMMUv3State *s, SMMUIrq irq, const Cmd *sync)
     }
     a->msis_held |= BIT(irq);
     a->n_msis_held++;
+    /* The pass's RCU callback or bottom half is due already */
     trace_smmuv3_accel_msi_held(irq, addr, a->pass_msis);
-    smmuv3_accel_pass_start(a);
     return false;
 }
 
