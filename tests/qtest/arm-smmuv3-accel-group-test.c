@@ -270,8 +270,9 @@ static uint64_t host_cd_table(ModelQemu *m, const char *dev)
  * the guest can still move it (bypass here), and nothing is left once
  * both are gone (the iommufd is passed, and stays open).
  */
-static void test_unplug_one_function_mate_stays(void)
+static void unplug_one_function(bool own_cd_tables)
 {
+    uint64_t f1_cd = own_cd_tables ? CDTAB_F1 : CDTAB;
     ModelQemu m;
     g_autofree char *s1 = NULL, *s2 = NULL, *args = NULL, *env = NULL;
     uint32_t prod = 0;
@@ -303,26 +304,31 @@ static void test_unplug_one_function_mate_stays(void)
     qtest_writel(m.qts, base + A_STRTAB_CFG, 9);
     qtest_writel(m.qts, base + A_CMDQ_BASE, CMDQ | 8);
     qtest_writel(m.qts, base + A_CR0, CR0_SMMUEN | CR0_CMDQEN);
-    /*
-     * Each its own CD table, as Linux does; f1's STE last: the group's
-     * nested HWPT is f1's
-     */
+    /* f1's STE last: the group's nested HWPT is f1's */
     write_ste(&m, RP_FN_SID(2), 1 | (5 << 1) | CDTAB);
     cfgi_ste(&m, base, &prod, RP_FN_SID(2));
-    write_ste(&m, RP_FN_SID(1), 1 | (5 << 1) | CDTAB_F1);
+    write_ste(&m, RP_FN_SID(1), 1 | (5 << 1) | f1_cd);
     cfgi_ste(&m, base, &prod, RP_FN_SID(1));
     g_assert_cmpuint(host_config(&m, "vfio2"), ==, 7);
-    g_assert_cmphex(host_cd_table(&m, "vfio2"), ==, CDTAB_F1);
+    g_assert_cmphex(host_cd_table(&m, "vfio2"), ==, f1_cd);
     g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
 
-    /*
-     * f2 must not stay on f1's CD table, which the guest frees; the host
-     * cannot nest the group on f2's own without a vDEVICE for f1, which
-     * is still in the host group: f2 is blocked (C_BAD_STE), not moved
-     */
     qtest_qmp_device_del(m.qts, "f1");
-    g_assert_cmpuint(host_config(&m, "vfio2"), ==, 0);
     g_assert_cmpint(model_count(&m, "VDEVICE"), ==, 1);
+    if (!own_cd_tables) {
+        /* the same STE: f2 keeps the group's nested HWPT, now its own */
+        g_assert_cmpuint(host_config(&m, "vfio2"), ==, 7);
+        g_assert_cmphex(host_cd_table(&m, "vfio2"), ==, CDTAB);
+        g_assert_cmpint(model_count(&m, "HWPT_NESTED"), ==, 3);
+    } else {
+        /*
+         * Each its own CD table, as Linux does: f2 must not stay on f1's,
+         * which the guest frees, and the host cannot nest the group on
+         * f2's own without a vDEVICE for f1, still in the host group: f2
+         * is blocked (C_BAD_STE)
+         */
+        g_assert_cmpuint(host_config(&m, "vfio2"), ==, 0);
+    }
 
     /* The guest moves it to bypass: the group's nested HWPT goes */
     write_ste(&m, RP_FN_SID(2), 1 | (4 << 1));
@@ -336,6 +342,12 @@ static void test_unplug_one_function_mate_stays(void)
     g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 0);
     g_assert_cmpint(model_count(&m, "IOAS"), ==, 0);
     model_stop(&m);
+}
+
+static void test_unplug_one_function_mate_stays(void)
+{
+    unplug_one_function(false);
+    unplug_one_function(true);
 }
 
 int main(int argc, char **argv)
