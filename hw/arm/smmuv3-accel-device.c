@@ -223,9 +223,8 @@ static void smmuv3_accel_device_leave_group(SMMUv3AccelDevice *dev,
     trace_smmuv3_accel_attach(smmuv3_accel_device_sid(dev), dev->hwpt_id, 0);
     host_iommu_device_iommufd_detach_hwpt(dev->idev, NULL);
     if (dev->s1_hwpt_id && dev->s1_hwpt_id == dev->hwpt_id) {
-        if (mate->s1_hwpt_id != dev->s1_hwpt_id) {
-            smmuv3_accel_free_id(dev->accel, &mate->s1_hwpt_id);
-        }
+        /* the mate's own, if any, is attached to nothing */
+        smmuv3_accel_free_id(dev->accel, &mate->s1_hwpt_id);
         /* with the STE it was made from, not the mate's own */
         mate->s1_hwpt_id = dev->s1_hwpt_id;
         memcpy(mate->ste, dev->ste, sizeof(mate->ste));

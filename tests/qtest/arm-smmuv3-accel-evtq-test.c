@@ -181,7 +181,7 @@ static void test_no_event_without_command(void)
     g_assert_cmphex((ste[0] >> 1) & 7, ==, 0);
 
     /* Config=stage-2 (never offered), installed by register writes */
-    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    write_bad_ste(&a);
     wr(&a, A_CR0, CR0_EVENTQEN | CR0_CMDQEN);
     wr(&a, A_STRTAB_BASE_CFG, QLOG2);
     wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
@@ -213,18 +213,8 @@ static void test_queue_outside_ram_aborts(void)
         return;
     }
     guest_enable(&a);
-    a.qlog2 = 11;
-    a.prod = 0;
-    wr(&a, A_CR0, CR0_SMMUEN);
-    wrq(&a, A_CMDQ_BASE, CMDQ | a.qlog2);
-    wr(&a, A_CMDQ_PROD, 0);
-    wr(&a, A_CMDQ_CONS, 0);
-    wrq(&a, A_EVENTQ_BASE, FLASH_CMD | 11);
-    wr(&a, A_EVENTQ_PROD, 0);
-    wr(&a, A_EVENTQ_CONS, 0);
-    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
-    /* A refused STE: each CFGI_STE of it records C_BAD_STE */
-    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    queues_at(&a, CMDQ, 11, FLASH_CMD, 11);
+    write_bad_ste(&a);
     for (unsigned i = 0; i < n; i++) {
         queue_cmd(&a, OP_CFGI_STE | (uint64_t)DEV_SID << 32, 1);
     }
@@ -260,20 +250,13 @@ static void test_queues_on_32_byte_boundaries(void)
         return;
     }
     guest_enable(&a);
-    wr(&a, A_CR0, CR0_SMMUEN);
-    wrq(&a, A_CMDQ_BASE, (CMDQ + 0x20) | 1);
-    wr(&a, A_CMDQ_PROD, 0);
-    wr(&a, A_CMDQ_CONS, 0);
-    wrq(&a, A_EVENTQ_BASE, (EVTQ + 0x20) | 0);
-    wr(&a, A_EVENTQ_PROD, 0);
-    wr(&a, A_EVENTQ_CONS, 0);
-    wr(&a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+    queues_at(&a, CMDQ + 0x20, 1, EVTQ + 0x20, 0);
     qtest_memwrite(a.qts, CMDQ, below, sizeof(below));
     qtest_memwrite(a.qts, CMDQ + 0x20, cmds, sizeof(cmds));
     qtest_memwrite(a.qts, EVTQ, mark, sizeof(mark));
     qtest_memwrite(a.qts, EVTQ + 0x20, mark, sizeof(mark));
     /* A refused STE: its CFGI_STE records C_BAD_STE */
-    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    write_bad_ste(&a);
 
     wr(&a, A_CMDQ_PROD, 2);
     g_assert_cmpuint(rd(&a, A_CMDQ_CONS), ==, 2);

@@ -205,6 +205,12 @@ static inline void write_ste(Accel *a, uint32_t sid, uint64_t w0, uint64_t w1)
     qtest_memwrite(a->qts, STRTAB + sid * 64, ste, sizeof(ste));
 }
 
+/* A STE the host refuses: each CFGI_STE of it records C_BAD_STE */
+static inline void write_bad_ste(Accel *a)
+{
+    write_ste(a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+}
+
 static inline uint64_t s1_ste0(void)
 {
     /* V, Config=stage-1 translate, S1ContextPtr */
@@ -218,6 +224,25 @@ static inline void guest_enable(Accel *a)
     wr(a, A_STRTAB_BASE_CFG, QLOG2);
     wrq(a, A_CMDQ_BASE, CMDQ | QLOG2);
     wrq(a, A_EVENTQ_BASE, EVTQ | QLOG2);
+    wr(a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+}
+
+/*
+ * Both queues moved and emptied, the SMMU left on: 2^@cq_log2 commands at
+ * @cq (queue_cmd() writes at CMDQ), 2^@eq_log2 events at @eq
+ */
+static inline void queues_at(Accel *a, uint64_t cq, unsigned cq_log2,
+                             uint64_t eq, unsigned eq_log2)
+{
+    a->qlog2 = cq_log2;
+    a->prod = 0;
+    wr(a, A_CR0, CR0_SMMUEN);
+    wrq(a, A_CMDQ_BASE, cq | cq_log2);
+    wr(a, A_CMDQ_PROD, 0);
+    wr(a, A_CMDQ_CONS, 0);
+    wrq(a, A_EVENTQ_BASE, eq | eq_log2);
+    wr(a, A_EVENTQ_PROD, 0);
+    wr(a, A_EVENTQ_CONS, 0);
     wr(a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
 }
 

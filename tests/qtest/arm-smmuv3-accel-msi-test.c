@@ -157,7 +157,7 @@ static void test_evtq_gerror_msis(void)
        R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
 
     /* An event (a refused STE) sends the event queue's MSI */
-    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    write_bad_ste(&a);
     cfgi_ste(&a, DEV_SID);
     g_assert_cmphex(qtest_readl(a.qts, evtq_msi), ==, 0xe0e0);
 
@@ -209,16 +209,12 @@ static int64_t wait_counter(Accel *a, const char *name, int64_t n)
     return got;
 }
 
-/* A command queue of 2^@qlog2 entries at CMDQ, empty */
-static void cmdq_resize(Accel *a, unsigned qlog2)
+/* The event queue's interrupt an MSI of @data at @addr, on */
+static void evtq_msi(Accel *a, uint64_t addr, uint32_t data)
 {
-    a->qlog2 = qlog2;
-    a->prod = 0;
-    wr(a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN);
-    wrq(a, A_CMDQ_BASE, CMDQ | qlog2);
-    wr(a, A_CMDQ_PROD, 0);
-    wr(a, A_CMDQ_CONS, 0);
-    wr(a, A_CR0, CR0_SMMUEN | CR0_EVENTQEN | CR0_CMDQEN);
+    wrq(a, A_EVENTQ_IRQ_CFG0, addr);
+    wr(a, A_EVENTQ_IRQ_CFG1, data);
+    wr(a, A_IRQ_CTRL, R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
 }
 
 /* More than any pass of a Linux guest's, which are at most 65 */
@@ -241,7 +237,7 @@ static void test_sync_msis_on_flash(void)
         return;
     }
     guest_enable(&a);
-    cmdq_resize(&a, 12);
+    queues_at(&a, CMDQ, 12, EVTQ, QLOG2);
     for (unsigned i = 0; i < MANY; i++) {
         queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ |
                   (uint64_t)(i & 1 ? 0x90 : 0xff) << 32, FLASH_CMD);
@@ -267,7 +263,7 @@ static void test_sync_msis_in_ram(void)
         return;
     }
     guest_enable(&a);
-    cmdq_resize(&a, 12);
+    queues_at(&a, CMDQ, 12, EVTQ, QLOG2);
     for (unsigned i = 0; i < MANY; i++) {
         queue_cmd(&a, OP_CMD_SYNC | SYNC_CS_IRQ | (uint64_t)i << 32,
                   sync_msi);
@@ -297,13 +293,9 @@ static void test_evtq_msis_on_flash(void)
         return;
     }
     guest_enable(&a);
-    cmdq_resize(&a, 11);
-    wrq(&a, A_EVENTQ_BASE, EVTQ | 11);
-    wrq(&a, A_EVENTQ_IRQ_CFG0, FLASH_CMD);
-    wr(&a, A_EVENTQ_IRQ_CFG1, 0xff);
-    wr(&a, A_IRQ_CTRL, R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
-    /* A refused STE: each CFGI_STE of it records C_BAD_STE */
-    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    queues_at(&a, CMDQ, 11, EVTQ, 11);
+    evtq_msi(&a, FLASH_CMD, 0xff);
+    write_bad_ste(&a);
     cfgi_ste(&a, DEV_SID);
     g_assert_cmpint(counter(&a, "msis"), ==, 1);
     prod = rd(&a, A_EVENTQ_PROD);
@@ -339,10 +331,8 @@ static void test_msi_ration_per_pass(void)
         return;
     }
     guest_enable(&a);
-    wrq(&a, A_EVENTQ_IRQ_CFG0, FLASH_CMD);
-    wr(&a, A_EVENTQ_IRQ_CFG1, 0x90);
-    wr(&a, A_IRQ_CTRL, R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
-    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    evtq_msi(&a, FLASH_CMD, 0x90);
+    write_bad_ste(&a);
     for (int burst = 0; burst < 2; burst++) {
         for (int i = 0; i < 17 - burst; i++) {
             queue_cmd(&a, OP_CFGI_STE | (uint64_t)DEV_SID << 32, 1);
@@ -384,7 +374,7 @@ static void test_sync_msis_on_flash_drive(void)
         return;
     }
     guest_enable(&a);
-    cmdq_resize(&a, 12);
+    queues_at(&a, CMDQ, 12, EVTQ, QLOG2);
     for (unsigned i = 0; i < MANY; i++) {
         /* program setup, a byte programmed, read array */
         static const uint32_t data[] = { 0x40, 0x00, 0xff };
@@ -443,7 +433,7 @@ static void test_wired_without_address(void)
 
     wr(&a, A_IRQ_CTRL, R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
     g_assert_false(wired_pending(&a, 0));
-    write_ste(&a, DEV_SID, 1 | (6 << 1) | CDTAB, 0);
+    write_bad_ste(&a);
     cfgi_ste(&a, DEV_SID);
     g_assert_true(wired_pending(&a, 0));
     g_assert_cmpint(counter(&a, "msis"), ==, 0);

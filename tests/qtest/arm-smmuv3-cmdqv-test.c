@@ -11,6 +11,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "libqtest.h"
+#include "arm-smmuv3-qtest.h"
 
 #define CMDQV_SIZE      0xb0000ULL      /* 0x30000 + 4 VINTFs of 0x20000 */
 #define A_CONFIG        0x000
@@ -42,25 +43,6 @@ static const char *cmdqv_args =
     "-M virt -display none -nodefaults "
     "-device arm-smmuv3,primary-bus=pcie.0,stage=nested,x-cmdqv=on";
 
-/* The base of the "tegra241-cmdqv" region, from "info mtree" */
-static uint64_t cmdqv_base(QTestState *qts, uint64_t *size)
-{
-    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
-    g_auto(GStrv) lines = g_strsplit(mtree, "\n", -1);
-
-    for (int i = 0; lines[i]; i++) {
-        if (strstr(lines[i], "): tegra241-cmdqv")) {
-            char *end;
-            uint64_t base = g_ascii_strtoull(g_strstrip(lines[i]), &end, 16);
-            uint64_t last = g_ascii_strtoull(end + 1, NULL, 16);
-
-            *size = last - base + 1;
-            return base;
-        }
-    }
-    return 0;
-}
-
 typedef struct Cmdqv {
     QTestState *qts;
     uint64_t base;
@@ -71,7 +53,7 @@ static void cmdqv_start(Cmdqv *c)
     uint64_t size = 0;
 
     c->qts = qtest_init(cmdqv_args);
-    c->base = cmdqv_base(c->qts, &size);
+    c->base = smmuv3_qtest_region(c->qts, "tegra241-cmdqv", &size);
     g_assert_cmphex(c->base, !=, 0);
     g_assert_cmphex(size, ==, CMDQV_SIZE);
 }
@@ -86,15 +68,31 @@ static void wr(Cmdqv *c, uint64_t off, uint32_t v)
     qtest_writel(c->qts, c->base + off, v);
 }
 
-/* Without x-cmdqv there is no such region */
+/*
+ * Without x-cmdqv there is no such region; with -only-migratable, x-cmdqv
+ * is refused (its state cannot be migrated yet)
+ */
 static void test_region_only_when_asked(void)
 {
     QTestState *qts = qtest_init("-M virt -display none -nodefaults "
                                  "-device arm-smmuv3,primary-bus=pcie.0");
+    g_autofree char *cmd = g_strdup_printf(
+        "timeout -s KILL 30 %s -M virt -display none -nodefaults -S "
+        "-only-migratable "
+        "-device arm-smmuv3,primary-bus=pcie.0,x-cmdqv=on",
+        qtest_qemu_binary(NULL));
+    g_autofree char *out = NULL, *err = NULL;
     uint64_t size = 0;
+    int status;
 
-    g_assert_cmphex(cmdqv_base(qts, &size), ==, 0);
+    g_assert_cmphex(smmuv3_qtest_region(qts, "tegra241-cmdqv", &size), ==, 0);
     qtest_quit(qts);
+
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_nonnull(strstr(err, "x-cmdqv=on: the CMDQV's state cannot be "
+                            "migrated yet"));
 }
 
 /*

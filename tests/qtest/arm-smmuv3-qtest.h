@@ -40,24 +40,36 @@ REG32(IDR5, 0x14)
 REG32(AIDR, 0x1c)
 
 /*
- * The MMIO base of the first arm-smmuv3, from "info mtree": a device
- * created with -device lands on the platform bus, at an address the
- * machine picks.
+ * The base and size of the first MMIO region named @name, from "info
+ * mtree" (0 when there is none): a device created with -device lands on
+ * the platform bus, at an address the machine picks.
  */
-static inline uint64_t smmuv3_qtest_base(QTestState *qts)
+static inline uint64_t smmuv3_qtest_region(QTestState *qts, const char *name,
+                                           uint64_t *size)
 {
     g_autofree char *mtree = qtest_hmp(qts, "info mtree");
+    g_autofree char *tag = g_strdup_printf("): %s", name);
     g_auto(GStrv) lines = g_strsplit(mtree, "\n", -1);
 
     for (int i = 0; lines[i]; i++) {
-        if (strstr(lines[i], "): arm-smmuv3")) {
-            uint64_t base = g_ascii_strtoull(g_strstrip(lines[i]), NULL, 16);
+        if (strstr(lines[i], tag)) {
+            char *end;
+            uint64_t base = g_ascii_strtoull(g_strstrip(lines[i]), &end, 16);
 
-            g_assert_cmphex(base, !=, 0);
+            *size = g_ascii_strtoull(end + 1, NULL, 16) - base + 1;
             return base;
         }
     }
-    g_assert_not_reached();
+    return 0;
+}
+
+/* The MMIO base of the first arm-smmuv3 */
+static inline uint64_t smmuv3_qtest_base(QTestState *qts)
+{
+    uint64_t size, base = smmuv3_qtest_region(qts, "arm-smmuv3", &size);
+
+    g_assert_cmphex(base, !=, 0);
+    return base;
 }
 
 /*
