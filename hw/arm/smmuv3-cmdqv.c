@@ -33,16 +33,28 @@ static bool smmuv3_cmdqv_vcmdq_error(const SMMUv3CmdqvVcmdq *q)
     return q->gerror != q->gerrorn;
 }
 
+/*
+ * Whether @q is allocated, to a VINTF (*@v) and logical index (*@l) that
+ * exist: an allocation out of their range gives the queue to no one
+ */
+static bool smmuv3_cmdqv_allocated(const SMMUv3CmdqvVcmdq *q, unsigned *v,
+                                   unsigned *l)
+{
+    *v = FIELD_EX32(q->alloc, CMDQ_ALLOC, VINTF);
+    *l = FIELD_EX32(q->alloc, CMDQ_ALLOC, LVCMDQ);
+    return FIELD_EX32(q->alloc, CMDQ_ALLOC, ALLOCATED) &&
+           *v < SMMUV3_CMDQV_VINTFS && *l < SMMUV3_CMDQV_LVCMDQS;
+}
+
 /* The VCMDQ a VINTF's logical queue @l is, or NULL when unallocated */
 static SMMUv3CmdqvVcmdq *smmuv3_cmdqv_lookup(SMMUv3Cmdqv *c, unsigned v,
                                              unsigned l)
 {
     for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
-        uint32_t alloc = c->vcmdq[i].alloc;
+        unsigned qv, ql;
 
-        if (FIELD_EX32(alloc, CMDQ_ALLOC, ALLOCATED) &&
-            FIELD_EX32(alloc, CMDQ_ALLOC, VINTF) == v &&
-            FIELD_EX32(alloc, CMDQ_ALLOC, LVCMDQ) == l) {
+        if (smmuv3_cmdqv_allocated(&c->vcmdq[i], &qv, &ql) &&
+            qv == v && ql == l) {
             return &c->vcmdq[i];
         }
     }
@@ -121,10 +133,15 @@ static bool smmuv3_cmdqv_sid(SMMUv3CmdqvVintf *vi, uint32_t vsid,
 static int smmuv3_cmdqv_filter(void *opaque, Cmd *cmd)
 {
     SMMUv3CmdqvVcmdq *q = opaque;
-    unsigned v = FIELD_EX32(q->alloc, CMDQ_ALLOC, VINTF);
-    SMMUv3CmdqvVintf *vi = &q->cmdqv->vintf[v];
+    SMMUv3CmdqvVintf *vi;
+    unsigned v, l;
     uint32_t psid;
 
+    /* per command too: vintf[] is never indexed by an unchecked field */
+    if (!smmuv3_cmdqv_allocated(q, &v, &l)) {
+        return SMMU_CERROR_ILL;
+    }
+    vi = &q->cmdqv->vintf[v];
     if (FIELD_EX32(vi->config, VINTF_CONFIG, HYP_OWN)) {
         return SMMU_CERROR_NONE;
     }
@@ -161,7 +178,7 @@ static void smmuv3_cmdqv_error(void *opaque, int err)
 static void smmuv3_cmdqv_consume(SMMUv3CmdqvVcmdq *q)
 {
     SMMUv3Cmdqv *c = q->cmdqv;
-    unsigned v = FIELD_EX32(q->alloc, CMDQ_ALLOC, VINTF);
+    unsigned v, l;
     SMMUv3CmdqSrc src = {
         .q = &q->q,
         .halted = smmuv3_cmdqv_halted,
@@ -171,8 +188,7 @@ static void smmuv3_cmdqv_consume(SMMUv3CmdqvVcmdq *q)
     };
 
     if (!FIELD_EX32(c->config, CMDQV_CONFIG, EN) ||
-        !FIELD_EX32(q->alloc, CMDQ_ALLOC, ALLOCATED) ||
-        v >= SMMUV3_CMDQV_VINTFS ||
+        !smmuv3_cmdqv_allocated(q, &v, &l) ||
         !FIELD_EX32(c->vintf[v].config, VINTF_CONFIG, EN) ||
         !FIELD_EX32(q->config, VCMDQ_CONFIG, EN)) {
         return;
@@ -494,4 +510,9 @@ void smmuv3_cmdqv_reset(SMMUv3State *s)
         c->vcmdq[i].cmdqv = c;
         c->vcmdq[i].q.entry_size = sizeof(Cmd);
     }
+}
+
+bool smmuv3_cmdqv_present(Object *smmu)
+{
+    return ARM_SMMUV3(smmu)->cmdqv_state;
 }

@@ -41,8 +41,12 @@ L0_DEVICES = [
 
 # L0 trace points: the TLBI_NH_ASID commands that reach the emulated SMMU
 # (the invalidation checks find their marker ASIDs there), events, errors.
+# With the CMDQV, which queue each command came through: a consumption
+# pass of a VCMDQ begins with smmuv3_cmdqv_consume, any pass ends with
+# smmuv3_cmdq_consume_out.
 L0_TRACE = ['smmuv3_cmdq_tlbi_nh_asid', 'smmuv3_cmdq_consume_error',
-            'smmuv3_record_event']
+            'smmuv3_record_event', 'smmuv3_cmdqv_consume',
+            'smmuv3_cmdq_consume_out']
 
 # Stages each level must reach, in order, per mode.
 STAGES = {
@@ -254,17 +258,44 @@ def parse_console(lines):
 
 
 def trace_asids(path):
-    asids = set()
-    pat = re.compile(r'smmuv3_cmdq_tlbi_nh_asid asid=(\d+)')
+    """The ASIDs of the TLBI_NH_ASID commands in L0's trace, each with the
+    queues it came through: 'cmdq' (the SMMU's own) or 'vintfV' (a VCMDQ
+    of VINTF V)."""
+    asids = {}
+    tlbi = re.compile(r'smmuv3_cmdq_tlbi_nh_asid asid=(\d+)')
+    vcmdq = re.compile(r'smmuv3_cmdqv_consume VCMDQ \d+ of VINTF (\d+)')
+    queue = None
     try:
         with open(path, errors='replace') as f:
             for line in f:
-                m = pat.search(line)
+                m = vcmdq.search(line)
                 if m:
-                    asids.add(int(m.group(1)))
+                    queue = f'vintf{m.group(1)}'
+                elif 'smmuv3_cmdq_consume_out' in line:
+                    queue = None
+                elif (m := tlbi.search(line)):
+                    asids.setdefault(int(m.group(1)), set()).add(
+                        queue or 'cmdq')
     except OSError:
         pass
     return asids
+
+
+def queue_check(tap, args, asids):
+    """Which queues of L0's SMMU L1's TLBIs came through.  The kernel issues
+    the commands a user forwards (IOMMU_HWPT_INVALIDATE: the markers) on
+    the SMMU's own queue, and its own on VINTF0's VCMDQs once it has them
+    (L0's CMDQV; none with --l0-smmu legacy)."""
+    markers = set().union(*(q for a, q in asids.items()
+                            if a >= MARKER_ASID_MIN))
+    own = set().union(*(q for a, q in asids.items() if a < MARKER_ASID_MIN))
+    tap.result(markers == {'cmdq'},
+               f"L0: L1's forwarded marker TLBIs came through "
+               f"{', '.join(sorted(markers)) or 'no queue'} (expected cmdq)")
+    want = 'vintf0' if args.l0_smmu == 'cmdqv' else 'cmdq'
+    tap.result(want in own and own <= {'cmdq', want},
+               f"L0: L1's own TLBIs came through "
+               f"{', '.join(sorted(own)) or 'no queue'} (expected {want})")
 
 
 def marker_asid(word0):
@@ -422,6 +453,8 @@ def verdicts(tap, args, l2boot, status, secs, records, stages, disk,
                    (f' at {t:.1f} s' if t is not None else ''))
 
     asids = trace_asids(os.path.join(args.run_dir, 'l0.log'))
+    if args.mode in ('baseline', 'bench'):
+        queue_check(tap, args, asids)
     calls = {}
     ours = [r for r in records if r.get('qemu') in (None, 'ours')]
     if args.mode in ('accel', 'stale', 'compare'):
@@ -803,6 +836,10 @@ def main():
                     '(default: dt for baseline, acpi with the vSMMU)')
     ap.add_argument('--l1-boot', choices=['dt', 'acpi'], default='dt',
                     help='L1 from a device tree or UEFI (AAVMF) + ACPI')
+    ap.add_argument('--l0-smmu', choices=['cmdqv', 'legacy'],
+                    default='cmdqv',
+                    help="L0's SMMU: -device arm-smmuv3 with a CMDQV, or "
+                    "the machine's iommu=smmuv3 without")
     ap.add_argument('--l2-timeout', type=int, default=240,
                     help='seconds before L1 kills L2')
     ap.add_argument('--l2-trace', action='append', default=[],
@@ -824,7 +861,8 @@ def main():
     l2boot = args.l2_boot or ('dt' if args.mode == 'baseline' else 'acpi')
     append = (f'console=ttyAMA0 panic=-1 rdinit=/init e2e.mode={args.mode} '
               f'e2e.disksum={disksum} e2e.l1boot={args.l1_boot} '
-              f'e2e.l2boot={l2boot} e2e.l2timeout={args.l2_timeout}')
+              f'e2e.l2boot={l2boot} e2e.l2timeout={args.l2_timeout} '
+              f'e2e.l0smmu={args.l0_smmu}')
     firmware = []
     if args.l1_boot == 'acpi':
         # UEFI loads -kernel/-initrd and hands over ACPI (IORT for the SMMU)
@@ -841,10 +879,17 @@ def main():
                 with open(part, 'rb') as f:
                     out.write(f.read())
         initrd = joined
-    argv = [args.qemu,
-            '-M', 'virt,virtualization=on,gic-version=3,iommu=smmuv3',
-            '-global', 'arm-smmuv3.stage=nested',
-            '-global', 'arm-smmuv3.s2fwb=on',
+    if args.l0_smmu == 'cmdqv':
+        # before the PCI devices it translates; the CMDQV carries L1's
+        # commands (VINTF0's VCMDQs)
+        smmu = ['-M', 'virt,virtualization=on,gic-version=3',
+                '-device', 'arm-smmuv3,primary-bus=pcie.0,stage=nested,'
+                's2fwb=on,x-cmdqv=on']
+    else:
+        smmu = ['-M', 'virt,virtualization=on,gic-version=3,iommu=smmuv3',
+                '-global', 'arm-smmuv3.stage=nested',
+                '-global', 'arm-smmuv3.s2fwb=on']
+    argv = [args.qemu] + smmu + [
             '-cpu', 'max,pauth-impdef=on', '-smp', '2', '-m', '2G',
             '-accel', 'tcg', '-nodefaults', '-display', 'none',
             '-serial', 'stdio', '-no-reboot',

@@ -43,6 +43,20 @@ rec kvm_vhe "L1's KVM initialised in VHE mode" yes \
     "$(yesno logged 'VHE mode initialized')"
 rec smmu_probed "L1's arm-smmu-v3 driver probed the emulated SMMU" yes \
     "$(yesno logged 'arm-smmu-v3.*features')"
+# L0's SMMU has a CMDQV (unless run.sh --l0-smmu legacy): L1's kernel
+# gives VINTF0 all its logical VCMDQs, two on the emulated part
+if [ "$(arg e2e.l0smmu)" = cmdqv ]; then vcmdqs=2; else vcmdqs=0; fi
+rec cmdqv_vcmdqs "L1's kernel took VINTF0's VCMDQs of L0's CMDQV" $vcmdqs \
+    "$(dmesg | grep -c 'entries for vcmdq')"
+if [ $fw = acpi ]; then
+    rec cmdqv_found "L1's kernel found the CMDQV's NVDA200C device" \
+        "$([ $vcmdqs = 0 ] && echo no || echo yes)" \
+        "$(yesno logged 'found companion CMDQV device')"
+fi
+rec cmdqv_no_fallback "L1's kernel kept the CMDQV (no fallback)" no \
+    "$(yesno logged 'Falling back to standard SMMU CMDQ')"
+rec cmd_sync_timeout "no CMD_SYNC timed out in L1" no \
+    "$(yesno logged 'CMD_SYNC timeout')"
 for d in /sys/bus/pci/devices/*; do
     g=$(basename "$(readlink "$d/iommu_group")" 2>/dev/null)
     drv=$(basename "$(readlink "$d/driver")" 2>/dev/null)

@@ -8,9 +8,10 @@
 # usage: run.sh [--mode baseline|accel|stale|bench|compare] [--run-dir DIR] [--no-build]
 #               [--summary] [--brief] [--timeout SECONDS] [--trace PATTERN]
 #               [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S]
-#               [--l2-trace EVENT]
+#               [--l2-trace EVENT] [--l0-smmu cmdqv|legacy]
 # --l2-trace adds a trace event of L1's QEMU (the accel device's, e.g.
 # 'smmuv3_accel*'), printed on the console.
+# --l0-smmu legacy: L0's SMMU is iommu=smmuv3, without the CMDQV.
 # --trace adds an L0 trace event (e.g. 'smmu_iotlb*') to l0.log.
 set -euo pipefail
 
@@ -37,7 +38,8 @@ while [ $# -gt 0 ]; do
     --l2-boot) extra+=(--l2-boot "${2:?}"); shift ;;
     --l2-timeout) extra+=(--l2-timeout "${2:?}"); shift ;;
     --l2-trace) extra+=(--l2-trace "${2:?}"); shift ;;
-    *) echo "usage: run.sh [--mode baseline|accel|stale|bench|compare] [--run-dir DIR] [--no-build] [--summary] [--brief] [--timeout S] [--trace P] [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E]" >&2
+    --l0-smmu) extra+=(--l0-smmu "${2:?}"); shift ;;
+    *) echo "usage: run.sh [--mode baseline|accel|stale|bench|compare] [--run-dir DIR] [--no-build] [--summary] [--brief] [--timeout S] [--trace P] [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E] [--l0-smmu cmdqv|legacy]" >&2
        exit 2 ;;
     esac
     shift

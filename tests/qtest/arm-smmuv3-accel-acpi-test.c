@@ -16,6 +16,7 @@
 #include "qemu/bswap.h"
 #include "libqos/fw_cfg.h"
 #include "arm-smmuv3-accel-model.h"
+#include "arm-smmuv3-qtest.h"
 
 #define VIRT_FW_CFG_BASE        0x09020000
 
@@ -274,6 +275,87 @@ static bool device_preserves_config(const AcpiTables *t, const char *name)
     g_assert_not_reached();
 }
 
+/* The first of @n bytes at @p in the DSDT's code, or NULL */
+static const uint8_t *dsdt_find(const uint8_t *from, const uint8_t *end,
+                                const void *p, size_t n)
+{
+    return memmem(from, end - from, p, n);
+}
+
+/* An AML integer at @p: Zero, One or a ByteConst */
+static uint32_t aml_small_int(const uint8_t *p)
+{
+    if (p[0] == 0x00 || p[0] == 0x01) {
+        return p[0];
+    }
+    g_assert_cmphex(p[0], ==, 0x0a);
+    return p[1];
+}
+
+typedef struct {
+    uint32_t uid;
+    uint32_t base;
+    uint32_t size;
+    uint32_t gsi;
+} CmdqvDevice;
+
+/*
+ * The DSDT's NVDA200C devices (at most @max): each one's _UID, and the
+ * Memory32Fixed and edge, active-high Interrupt of its _CRS
+ */
+static int dsdt_cmdqvs(const AcpiTables *t, CmdqvDevice *out, int max)
+{
+    static const uint8_t hid[] = "NVDA200C";
+    uint32_t len;
+    const uint8_t *dsdt = find_table(t, "DSDT", &len);
+    const uint8_t *end = dsdt + len, *p = dsdt + 36;
+    int n = 0;
+
+    while ((p = dsdt_find(p, end, hid, sizeof(hid)))) {
+        const uint8_t *uid = dsdt_find(p, end, "_UID", 4);
+        const uint8_t *mem = dsdt_find(p, end, "\x86\x09\x00\x01", 4);
+        const uint8_t *irq = dsdt_find(p, end, "\x89\x06\x00", 3);
+
+        g_assert_cmpint(n, <, max);
+        g_assert_nonnull(uid);
+        g_assert_nonnull(mem);
+        g_assert_nonnull(irq);
+        out[n].uid = aml_small_int(uid + 4);
+        out[n].base = rd32(mem + 4);
+        out[n].size = rd32(mem + 8);
+        /* consumer, edge, active high, exclusive; one interrupt */
+        g_assert_cmphex(irq[3], ==, 0x03);
+        g_assert_cmpuint(irq[4], ==, 1);
+        out[n].gsi = rd32(irq + 5);
+        n++;
+        p += sizeof(hid);
+    }
+    return n;
+}
+
+/* The identifier of the SMMUv3 node the root complex sends RIDs @rid to */
+static uint32_t iort_smmu_id_of_rid(const AcpiTables *t, uint32_t rid)
+{
+    uint32_t len;
+    const uint8_t *iort = find_table(t, "IORT", &len);
+    uint32_t nodes = rd32(iort + 36), off = rd32(iort + 40);
+
+    for (uint32_t i = 0; i < nodes; i++, off += node_length(iort + off)) {
+        if (iort[off] != IORT_ROOT_COMPLEX) {
+            continue;
+        }
+        for (uint32_t j = 0; j < rd32(iort + off + 8); j++) {
+            IdMapping m = id_mapping(iort + off, j);
+
+            if (rid >= m.input_base && rid < m.input_base + m.count) {
+                g_assert_cmpuint(iort[m.output_ref], ==, IORT_SMMU_V3);
+                return rd32(iort + m.output_ref + 4);
+            }
+        }
+    }
+    g_assert_not_reached();
+}
+
 static QTestState *start(const char *args)
 {
     return qtest_initf("-M virt,gic-version=3 -display none -nodefaults %s",
@@ -345,6 +427,54 @@ static void test_no_accel(void)
     }
 }
 
+/*
+ * x-cmdqv=on: a NVDA200C device whose _UID is the identifier of the
+ * SMMU's IORT node (the one the root complex sends that SMMU's RIDs to),
+ * whose _CRS is the CMDQV's region and interrupt.  The SMMU with the CMDQV
+ * comes first on the command line but second in the IORT, and the ITS
+ * group node, when there is one, comes before them all.
+ */
+static void test_cmdqv_dsdt(void)
+{
+    static const char *const machines[] = { "", "-M its=off" };
+
+    for (int i = 0; i < ARRAY_SIZE(machines); i++) {
+        QTestState *qts = qtest_initf(
+            "-M virt,gic-version=3 %s -display none -nodefaults "
+            "-device pxb-pcie,id=pxb1,bus_nr=0x10,bus=pcie.0 "
+            "-device arm-smmuv3,primary-bus=pxb1,x-cmdqv=on "
+            "-device arm-smmuv3,primary-bus=pcie.0", machines[i]);
+        CmdqvDevice cv[2];
+        uint64_t size = 0;
+        uint64_t base = smmuv3_qtest_region(qts, "tegra241-cmdqv", &size);
+        AcpiTables t;
+
+        read_tables(qts, &t);
+        g_assert_cmpint(dsdt_cmdqvs(&t, cv, 2), ==, 1);
+        g_assert_cmpuint(cv[0].uid, ==, iort_smmu_id_of_rid(&t, 0x1000));
+        g_assert_cmpuint(cv[0].uid, !=, iort_smmu_id_of_rid(&t, 0));
+        g_assert_cmphex(cv[0].base, ==, base);
+        g_assert_cmphex(cv[0].size, ==, size);
+        /* the fifth of the platform bus (from SPI 112): the SMMU has four */
+        g_assert_cmpuint(cv[0].gsi, ==, 32 + 112 + 4);
+        g_free(t.blob);
+        qtest_quit(qts);
+    }
+}
+
+/* Without x-cmdqv, no NVDA200C device */
+static void test_no_cmdqv_dsdt(void)
+{
+    QTestState *qts = start("-device arm-smmuv3,primary-bus=pcie.0");
+    CmdqvDevice cv[1];
+    AcpiTables t;
+
+    read_tables(qts, &t);
+    g_assert_cmpint(dsdt_cmdqvs(&t, cv, 1), ==, 0);
+    g_free(t.blob);
+    qtest_quit(qts);
+}
+
 /* The root complex node's ATS Attribute (IORT E.b table 14) */
 static uint32_t rc_ats_attribute(const AcpiTables *t)
 {
@@ -412,5 +542,8 @@ int main(int argc, char **argv)
     qtest_add_func("/arm-smmuv3-accel-acpi/rmr-pxb-only",
                    test_accel_rmr_pxb_only);
     qtest_add_func("/arm-smmuv3-accel-acpi/no-accel", test_no_accel);
+    qtest_add_func("/arm-smmuv3-accel-acpi/cmdqv-dsdt", test_cmdqv_dsdt);
+    qtest_add_func("/arm-smmuv3-accel-acpi/no-cmdqv-dsdt",
+                   test_no_cmdqv_dsdt);
     return g_test_run();
 }

@@ -13,6 +13,7 @@
 #include <libfdt.h>
 #include "libqtest.h"
 #include "arm-smmuv3-accel-model.h"
+#include "arm-smmuv3-qtest.h"
 
 #define MSI_NODE        "/reserved-memory/smmuv3-accel-msi@8000000"
 #define MSI_BASE        0x8000000ULL
@@ -227,6 +228,65 @@ static void test_window_off_needs_accel(void)
     model_dir_free(m.dir);
 }
 
+/*
+ * x-cmdqv=on: a node for the CMDQV (its region and interrupt, the one after
+ * the SMMU's four), which the SMMU's node names in "nvidia,cmdqv" and whose
+ * compatible makes Linux look for it; without x-cmdqv, neither.
+ */
+static void test_cmdqv_node(void)
+{
+    for (int on = 0; on < 2; on++) {
+        ModelQemu m = { 0 };
+        g_autofree char *blob = NULL;
+        const fdt32_t *reg, *irq, *ref;
+        uint64_t base, size = 0;
+        int smmu, cmdqv, l;
+        size_t len;
+
+        model_init_dir(&m);
+        m.qts = qtest_initf("-M virt -display none -nodefaults "
+                            "-device arm-smmuv3,primary-bus=pcie.0%s",
+                            on ? ",x-cmdqv=on" : "");
+        blob = dump_dtb(&m, &len);
+        smmu = fdt_node_offset_by_compatible(blob, -1, "arm,smmu-v3");
+        g_assert_cmpint(smmu, >=, 0);
+        cmdqv = fdt_node_offset_by_compatible(blob, -1,
+                                              "nvidia,tegra264-cmdqv");
+        base = smmuv3_qtest_region(m.qts, "tegra241-cmdqv", &size);
+        qtest_quit(m.qts);
+        model_dir_free(m.dir);
+        if (!on) {
+            g_assert_cmpint(cmdqv, ==, -FDT_ERR_NOTFOUND);
+            g_assert_cmpint(fdt_node_check_compatible(blob, smmu,
+                                                      "nvidia,tegra264-smmu"),
+                            ==, 1);
+            g_assert_null(fdt_getprop(blob, smmu, "nvidia,cmdqv", NULL));
+            continue;
+        }
+        g_assert_cmpint(cmdqv, >=, 0);
+        g_assert_cmpint(fdt_node_check_compatible(blob, smmu,
+                                                  "nvidia,tegra264-smmu"),
+                        ==, 0);
+        ref = fdt_getprop(blob, smmu, "nvidia,cmdqv", &l);
+        g_assert_nonnull(ref);
+        g_assert_cmpint(l, ==, 4);
+        g_assert_cmphex(fdt32_to_cpu(*ref), ==,
+                        fdt_get_phandle(blob, cmdqv));
+        g_assert_cmphex(fdt32_to_cpu(*ref), !=, 0);
+
+        reg = fdt_getprop(blob, cmdqv, "reg", &l);
+        g_assert_cmpint(l, ==, 16);
+        g_assert_cmphex(cells64(reg), ==, base);
+        g_assert_cmphex(cells64(reg + 2), ==, size);
+        /* one SPI, edge: the platform bus's fifth (from SPI 112) */
+        irq = fdt_getprop(blob, cmdqv, "interrupts", &l);
+        g_assert_cmpint(l, ==, 12);
+        g_assert_cmpuint(fdt32_to_cpu(irq[0]), ==, 0);
+        g_assert_cmpuint(fdt32_to_cpu(irq[1]), ==, 112 + 4);
+        g_assert_cmpuint(fdt32_to_cpu(irq[2]), ==, 1);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -240,5 +300,6 @@ int main(int argc, char **argv)
                    test_window_off);
     qtest_add_func("/arm-smmuv3-accel/fdt/window-off-needs-accel",
                    test_window_off_needs_accel);
+    qtest_add_func("/arm-smmuv3-accel/fdt/cmdqv-node", test_cmdqv_node);
     return g_test_run();
 }

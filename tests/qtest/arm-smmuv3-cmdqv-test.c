@@ -95,6 +95,23 @@ static void test_region_only_when_asked(void)
                             "migrated yet"));
 }
 
+/* The machine's own SMMU (iommu=smmuv3) maps no CMDQV: refused */
+static void test_legacy_smmu_refused(void)
+{
+    g_autofree char *cmd = g_strdup_printf(
+        "timeout -s KILL 30 %s -M virt,iommu=smmuv3 -display none "
+        "-nodefaults -S -global arm-smmuv3.x-cmdqv=on",
+        qtest_qemu_binary(NULL));
+    g_autofree char *out = NULL, *err = NULL;
+    int status;
+
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_nonnull(strstr(err, "iommu=smmuv3 cannot have a CMDQV; for one, "
+                            "use -device arm-smmuv3,"));
+}
+
 /*
  * PARAM: version 1, 8 VCMDQs, 4 VINTFs, 16 StreamIDs a VINTF.  Each
  * enable is acknowledged at once in STATUS, and CONFIG keeps its other
@@ -344,14 +361,19 @@ static void test_guest_atc_inv_sid_match(void)
     vcmdq_setup(&c, 2, false, 9, 4, QUEUE, 3);
     wr(&c, A_VINTF(2) + VINTF_SID_REPLACE(3), 0x100);
     wr(&c, A_VINTF(2) + VINTF_SID_MATCH(3), 0x20 << 1 | 1);
+    wr(&c, A_VINTF(2) + VINTF_SID_REPLACE(0), 0x108);
+    wr(&c, A_VINTF(2) + VINTF_SID_MATCH(0), 0x28 << 1 | 1);
+    /* a disabled entry matches nothing */
+    wr(&c, A_VINTF(2) + VINTF_SID_MATCH(5), 0x21 << 1);
     put_cmd(&c, QUEUE, 3, 0, OP_ATC_INV | 0x20ULL << 32, 0);
-    put_cmd(&c, QUEUE, 3, 1, OP_CMD_SYNC, 0);
-    put_cmd(&c, QUEUE, 3, 2, OP_ATC_INV | 0x21ULL << 32, 0);
-    wr(&c, A_LPAGE0(2, 0) + VCMDQ_PROD, 2);
-    g_assert_cmphex(rd(&c, A_LPAGE0(2, 0) + VCMDQ_CONS), ==, 2);
+    put_cmd(&c, QUEUE, 3, 1, OP_ATC_INV | 0x28ULL << 32, 0);
+    put_cmd(&c, QUEUE, 3, 2, OP_CMD_SYNC, 0);
+    put_cmd(&c, QUEUE, 3, 3, OP_ATC_INV | 0x21ULL << 32, 0);
     wr(&c, A_LPAGE0(2, 0) + VCMDQ_PROD, 3);
+    g_assert_cmphex(rd(&c, A_LPAGE0(2, 0) + VCMDQ_CONS), ==, 3);
+    wr(&c, A_LPAGE0(2, 0) + VCMDQ_PROD, 4);
     g_assert_cmphex(rd(&c, A_LPAGE0(2, 0) + VCMDQ_CONS), ==,
-                    CERROR_ILL << 24 | 2);
+                    CERROR_ILL << 24 | 3);
     qtest_quit(c.qts);
 }
 
@@ -389,11 +411,139 @@ static void test_disabled_not_consumed(void)
     qtest_quit(c.qts);
 }
 
+/*
+ * An error on the host's own VINTF (0) shows in the maps like any other:
+ * VINTF_ERR_MAP bit 0, CMDQ_ERR_MAP bit of its VCMDQ, its LVCMDQ_ERR_MAP
+ */
+static void test_vintf0_error_maps(void)
+{
+    Cmdqv c;
+
+    cmdqv_start(&c);
+    vcmdq_setup(&c, 0, true, 0, 0, QUEUE, 2);
+    put_cmd(&c, QUEUE, 2, 0, 0x7f, 0);      /* no such command */
+    wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 1);
+    g_assert_cmphex(rd(&c, A_LPAGE0(0, 0) + VCMDQ_CONS), ==,
+                    CERROR_ILL << 24);
+    g_assert_cmphex(rd(&c, A_VINTF_ERR_MAP), ==, 1);
+    g_assert_cmphex(rd(&c, A_CMDQ_ERR_MAP), ==, 1);
+    g_assert_cmphex(qtest_readq(c.qts, c.base + A_VINTF(0) +
+                                VINTF_LVCMDQ_ERR_MAP), ==, 1);
+    qtest_quit(c.qts);
+}
+
+/*
+ * Registers a VCMDQ page does not have read as zero, whatever was written
+ * there; CONS_INDX_BASE (page 1) keeps its 64 bits
+ */
+static void test_vcmdq_unknown_registers(void)
+{
+    Cmdqv c;
+
+    cmdqv_start(&c);
+    wr(&c, A_CMDQ_ALLOC(1), ALLOC(0, 0));
+    for (uint32_t reg = 0x18; reg < 0x80; reg += 4) {
+        wr(&c, A_LPAGE0(0, 0) + reg, 0xffffffff);
+        g_assert_cmphex(rd(&c, A_LPAGE0(0, 0) + reg), ==, 0);
+    }
+    for (uint32_t reg = 0x10; reg < 0x80; reg += 4) {
+        wr(&c, A_LPAGE1(0, 0) + reg, 0xffffffff);
+        g_assert_cmphex(rd(&c, A_LPAGE1(0, 0) + reg), ==, 0);
+    }
+    qtest_writeq(c.qts, c.base + A_GLOBAL_PAGE1(1) + 0x08,
+                 0x123456789abcdef0ULL);
+    g_assert_cmphex(qtest_readq(c.qts, c.base + A_LPAGE1(0, 0) + 0x08), ==,
+                    0x123456789abcdef0ULL);
+    g_assert_cmphex(rd(&c, A_LPAGE1(0, 0) + 0x0c), ==, 0x12345678);
+    qtest_quit(c.qts);
+}
+
+/*
+ * CMDQ_ALLOC naming a VINTF or a logical index that does not exist gives
+ * the VCMDQ to no one: it is not consumed, and an error it had before
+ * shows in CMDQ_ERR_MAP only, not in any VINTF's maps
+ */
+static void test_alloc_out_of_range(void)
+{
+    static const uint32_t bad[] = { 4 << 15 | 1, 1 << 15 | 2 << 1 | 1 };
+    Cmdqv c;
+
+    cmdqv_start(&c);
+    for (int i = 0; i < 4; i++) {
+        wr(&c, A_VINTF(i) + VINTF_CONFIG, 1 << 17 | 1);
+    }
+    vcmdq_setup(&c, 1, true, 0, 3, QUEUE, 2);
+    put_cmd(&c, QUEUE, 2, 0, 0x7f, 0);
+    put_cmd(&c, QUEUE, 2, 1, OP_CMD_SYNC, 0);
+    wr(&c, A_GLOBAL_PAGE0(3) + VCMDQ_PROD, 1);
+    g_assert_cmphex(rd(&c, A_VINTF_ERR_MAP), ==, 1 << 1);
+    for (int i = 0; i < ARRAY_SIZE(bad); i++) {
+        wr(&c, A_CMDQ_ALLOC(3), bad[i]);
+        g_assert_cmphex(rd(&c, A_CMDQ_ERR_MAP), ==, 1 << 3);
+        g_assert_cmphex(rd(&c, A_VINTF_ERR_MAP), ==, 0);
+        g_assert_cmphex(qtest_readq(c.qts, c.base + A_VINTF(1) +
+                                    VINTF_LVCMDQ_ERR_MAP), ==, 0);
+    }
+    /* acknowledged, the queue still does not run: CONS stays at 0 */
+    put_cmd(&c, QUEUE, 2, 0, OP_CMD_SYNC, 0);
+    for (int i = 0; i < ARRAY_SIZE(bad); i++) {
+        wr(&c, A_CMDQ_ALLOC(3), bad[i]);
+        wr(&c, A_GLOBAL_PAGE0(3) + VCMDQ_GERRORN,
+           rd(&c, A_GLOBAL_PAGE0(3) + VCMDQ_GERROR));
+        wr(&c, A_GLOBAL_PAGE0(3) + VCMDQ_PROD, 2);
+        g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(3) + VCMDQ_CONS) & 0xffff, ==,
+                        0);
+    }
+    /* given back to VINTF 1, it runs */
+    wr(&c, A_CMDQ_ALLOC(3), ALLOC(1, 0));
+    wr(&c, A_GLOBAL_PAGE0(3) + VCMDQ_PROD, 2);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(3) + VCMDQ_CONS) & 0xffff, ==, 2);
+    qtest_quit(c.qts);
+}
+
+/*
+ * A guest VINTF's TLBIs carry its VMID, whatever the guest put there: the
+ * SMMU invalidates (asid 7, vmid 5), as its trace shows; the host's VINTF
+ * keeps the command's own VMID
+ */
+static void test_guest_vmid_substituted(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("smmuv3-cmdqv-XXXXXX", NULL);
+    g_autofree char *log = g_build_filename(dir, "trace.log", NULL);
+    g_autofree char *text = NULL;
+    uint64_t size;
+    Cmdqv c;
+
+    c.qts = qtest_initf("%s -trace smmu_iotlb_inv_asid_vmid -D %s",
+                        cmdqv_args, log);
+    c.base = smmuv3_qtest_region(c.qts, "tegra241-cmdqv", &size);
+    vcmdq_setup(&c, 1, false, 5, 2, QUEUE, 3);
+    put_cmd(&c, QUEUE, 3, 0, OP_TLBI_NH_ASID | 7ULL << 48 | 0x33ULL << 32,
+            0);
+    wr(&c, A_LPAGE0(1, 0) + VCMDQ_PROD, 1);
+    vcmdq_setup(&c, 0, true, 0, 0, QUEUE + 0x1000, 3);
+    put_cmd(&c, QUEUE + 0x1000, 3, 0,
+            OP_TLBI_NH_ASID | 8ULL << 48 | 0x33ULL << 32, 0);
+    wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 1);
+    g_assert_cmphex(rd(&c, A_LPAGE0(1, 0) + VCMDQ_CONS), ==, 1);
+    g_assert_cmphex(rd(&c, A_LPAGE0(0, 0) + VCMDQ_CONS), ==, 1);
+    qtest_quit(c.qts);
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "IOTLB invalidate asid=7 vmid=5\n"));
+    g_assert_nonnull(strstr(text, "IOTLB invalidate asid=8 vmid=51\n"));
+    g_assert_null(strstr(text, "asid=7 vmid=51"));
+    unlink(log);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/arm-smmuv3-cmdqv/region-only-when-asked",
                    test_region_only_when_asked);
+    qtest_add_func("/arm-smmuv3-cmdqv/legacy-smmu-refused",
+                   test_legacy_smmu_refused);
     qtest_add_func("/arm-smmuv3-cmdqv/param-and-handshakes",
                    test_param_and_handshakes);
     qtest_add_func("/arm-smmuv3-cmdqv/alloc-aliases", test_alloc_aliases);
@@ -410,5 +560,13 @@ int main(int argc, char **argv)
                    test_queue_fetch_abort);
     qtest_add_func("/arm-smmuv3-cmdqv/disabled-not-consumed",
                    test_disabled_not_consumed);
+    qtest_add_func("/arm-smmuv3-cmdqv/vintf0-error-maps",
+                   test_vintf0_error_maps);
+    qtest_add_func("/arm-smmuv3-cmdqv/vcmdq-unknown-registers",
+                   test_vcmdq_unknown_registers);
+    qtest_add_func("/arm-smmuv3-cmdqv/alloc-out-of-range",
+                   test_alloc_out_of_range);
+    qtest_add_func("/arm-smmuv3-cmdqv/guest-vmid-substituted",
+                   test_guest_vmid_substituted);
     return g_test_run();
 }
