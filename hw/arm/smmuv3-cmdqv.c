@@ -13,7 +13,8 @@
  * expect.
  *
  * An enabled VCMDQ of an enabled VINTF is consumed as the SMMU's own
- * queue is, at each PROD write: a VINTF its owner (HYP_OWN) gave a guest
+ * queue is, at each PROD write and at each enable or allocation that
+ * lets it run: a VINTF its owner (HYP_OWN) gave a guest
  * may only issue TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC, its VMID
  * put into the TLBIs and the ATC_INV's StreamID looked up in its match
  * table; anything else stops the queue with CONS.ERR ILL, toggles the
@@ -197,6 +198,17 @@ static void smmuv3_cmdqv_consume(SMMUv3CmdqvVcmdq *q)
     smmuv3_cmdq_consume_from(c->smmu, &src);
 }
 
+/*
+ * After an enable or an allocation: a queue whose PROD moved while it
+ * could not run runs now, as the hardware's would
+ */
+static void smmuv3_cmdqv_consume_all(SMMUv3Cmdqv *c)
+{
+    for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
+        smmuv3_cmdqv_consume(&c->vcmdq[i]);
+    }
+}
+
 /* page 0 (@page1 false) or page 1 of VCMDQ @q */
 static uint32_t smmuv3_cmdqv_vcmdq_read(SMMUv3CmdqvVcmdq *q, bool page1,
                                         hwaddr reg)
@@ -297,6 +309,7 @@ static void smmuv3_cmdqv_vintf_write(SMMUv3Cmdqv *c, unsigned v, hwaddr reg,
         vi->config = val & (R_VINTF_CONFIG_EN_MASK |
                             R_VINTF_CONFIG_VMID_MASK |
                             R_VINTF_CONFIG_HYP_OWN_MASK);
+        smmuv3_cmdqv_consume_all(c);
         break;
     case A_VINTF_SID_MATCH ... A_VINTF_SID_REPLACE - 4:
         vi->sid_match[(reg - A_VINTF_SID_MATCH) / 4] =
@@ -366,6 +379,7 @@ static void smmuv3_cmdqv_config_write(SMMUv3Cmdqv *c, hwaddr off,
         c->vcmdq[(off - A_CMDQ_ALLOC) / 4].alloc =
             val & (R_CMDQ_ALLOC_ALLOCATED_MASK | R_CMDQ_ALLOC_LVCMDQ_MASK |
                    R_CMDQ_ALLOC_VINTF_MASK);
+        smmuv3_cmdqv_consume_all(c);
         return;
     }
     if (off >= A_VINTF_BLOCK && off < vintf_end) {
@@ -377,6 +391,7 @@ static void smmuv3_cmdqv_config_write(SMMUv3Cmdqv *c, hwaddr off,
     switch (off) {
     case A_CMDQV_CONFIG:
         c->config = val;
+        smmuv3_cmdqv_consume_all(c);
         break;
     case A_VINTF_INT_MASK:
     case A_VINTF_INT_MASK + 4:

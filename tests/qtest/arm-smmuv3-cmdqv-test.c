@@ -390,24 +390,44 @@ static void test_queue_fetch_abort(void)
     qtest_quit(c.qts);
 }
 
-/* An unallocated queue, or one of a disabled VINTF, is not consumed */
+/*
+ * A queue of a disabled CMDQV or VINTF, or an unallocated one, is not
+ * consumed; what its PROD holds runs as soon as the last of them is
+ * enabled or allocated, without another PROD write
+ */
 static void test_disabled_not_consumed(void)
 {
     Cmdqv c;
 
     cmdqv_start(&c);
     vcmdq_setup(&c, 0, true, 0, 0, QUEUE, 2);
-    put_cmd(&c, QUEUE, 2, 0, OP_CMD_SYNC, 0);
+    for (int i = 0; i < 3; i++) {
+        put_cmd(&c, QUEUE, 2, i, OP_CMD_SYNC, 0);
+    }
+    /* the VINTF disabled, then the queue unallocated */
     wr(&c, A_VINTF(0) + VINTF_CONFIG, 1 << 17);
     wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 1);
     wr(&c, A_CMDQ_ALLOC(0), ALLOC(0, 0) & ~1);
     wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_PROD, 1);
     g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 0);
-    /* enabled again, the next PROD write runs it */
-    wr(&c, A_CMDQ_ALLOC(0), ALLOC(0, 0));
     wr(&c, A_VINTF(0) + VINTF_CONFIG, 1 << 17 | 1);
-    wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 1);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 0);
+    wr(&c, A_CMDQ_ALLOC(0), ALLOC(0, 0));
     g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 1);
+
+    /* the VINTF off: runs when it is enabled */
+    wr(&c, A_VINTF(0) + VINTF_CONFIG, 1 << 17);
+    wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_PROD, 2);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 1);
+    wr(&c, A_VINTF(0) + VINTF_CONFIG, 1 << 17 | 1);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 2);
+
+    /* the CMDQV off: runs when it is enabled */
+    wr(&c, A_CONFIG, 0);
+    wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_PROD, 3);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 2);
+    wr(&c, A_CONFIG, 1);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 3);
     qtest_quit(c.qts);
 }
 
