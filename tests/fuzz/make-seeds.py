@@ -115,12 +115,36 @@ generic = {
     ]),
 }
 
+# generic-cmdqv: the CMDQV is the one region; a VCMDQ of VINTF @v (HYP_OWN
+# or a guest's) set up and kicked, its commands from the DMA pattern
+def cmdqv_queue(v, hyp_own):
+    lpage0 = 0x30000 + 0x20000 * v
+    return [
+        g_write(2, 0, 0x0, 1),
+        g_write(2, 0, 0x1000 + 0x100 * v, hyp_own << 17 | 5 << 1 | 1),
+        g_write(2, 0, 0x40 + 0x1000 + 0x100 * v, 0x20 << 1 | 1),
+        g_write(2, 0, 0x200 + 4 * v, v << 15 | 1),
+        g_write(3, 0, lpage0 + 0x10000, 0x40000000 | 5),
+        g_write(2, 0, lpage0 + 0x8, 1),
+        u8(G_ADD_DMA_PATTERN) + u8(0) + u8(1) + bytes(range(0x40, 0x60)),
+        g_write(2, 0, lpage0 + 0x4, 8),
+    ]
+
+
+cmdqv = {
+    'hyp-own-queue': SEP.join(cmdqv_queue(0, 1)),
+    'guest-queue': SEP.join(cmdqv_queue(1, 0) + [
+        g_write(2, 0, 0x30000 + 0x20000 + 0x14, 0),
+        g_write(2, 0, 0x30000 + 0x20000 + 0x4, 12)]),
+}
+
 seeds = {
     'smmuv3-accel-ops': structured,
     'smmuv3-ops': {k: v for k, v in structured.items()
                    if not k.startswith(('host-', 'unplug'))},
     'generic-accel': generic,
     'generic-emulated': generic,
+    'generic-cmdqv': cmdqv,
 }
 
 for target, inputs in seeds.items():

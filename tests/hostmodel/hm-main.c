@@ -628,6 +628,7 @@ static ssize_t hm_rw(int fd, void *buf, size_t count, off_t off, bool pos,
     HmCall call = { .fd = fd };
     ssize_t rc;
     HmFile *f;
+    int err;
 
     pthread_mutex_lock(&hm.lock);
     f = hm_fd_peek(fd);
@@ -646,10 +647,15 @@ static ssize_t hm_rw(int fd, void *buf, size_t count, off_t off, bool pos,
         rc = hm_vfio_rw(f->u.vf, (uintptr_t)buf, count, off, write, &call);
         break;
     case HM_FILE_VEVENTQ:
+        err = write || pos ? 0 : hm_fail_check("VEVENTQ_READ");
         if (write) {
             rc = -EINVAL;
         } else if (pos) {
             rc = -ESPIPE;
+        } else if (err) {
+            /* as a copy_to_user() fault would: nothing taken off */
+            hm_call_in(&call, "\"injected\":true");
+            rc = -err;
         } else {
             rc = hm_veventq_read(f->u.veq, (uintptr_t)buf, count, &call);
         }

@@ -470,6 +470,57 @@ static void test_cfgi_cd_before_ste_stays_local(void)
     accel_stop(&a);
 }
 
+/*
+ * An illegal command sends the batch gathered before it first.  When the
+ * host refuses a command of that batch, the queue stops on that command:
+ * the guest never reached the illegal one, and the log says only what the
+ * host refused.
+ */
+static void test_illegal_after_failing_batch(void)
+{
+    Accel a;
+    uint64_t cmds[16][2];
+    g_autofree char *dev = NULL, *log = NULL, *text = NULL;
+    g_autofree char *dir = g_dir_make_tmp("smmuv3-accel-log-XXXXXX", NULL);
+    uint32_t first, cons;
+
+    log = g_build_filename(dir, "qemu.log", NULL);
+    dev = g_strdup_printf("%s -d guest_errors -D %s", vfio_dev, log);
+    if (!accel_start_dev(&a, "small", "", dev)) {
+        return;
+    }
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    hm_client_clear_cmds(a.hm, "smmu0");
+
+    /* The batch of two, its replay, then the second alone: refused */
+    fail_invalidations(&a, 1, 2);
+    fail_invalidations(&a, 4, 4);
+    first = a.prod;
+    queue_cmd(&a, OP_TLBI_NH_ASID | 3ULL << 48, 0);
+    queue_cmd(&a, OP_TLBI_NH_ASID | 4ULL << 48, 0);
+    /* a range invalidation (NUM=1) while SMMU_IDR3.RIL is 0: illegal */
+    queue_cmd(&a, OP_TLBI_NH_VA | 1ULL << 12, 0x1000 | 1 << 10);
+    queue_cmd(&a, OP_CMD_SYNC, 0);
+    kick(&a);
+
+    cons = rd(&a, A_CMDQ_CONS);
+    g_assert_cmpuint(cons & 0xfffff, ==, first + 1);
+    g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, ERR), ==, CERROR_ILL);
+    /* ASID 3 and the host's own CMD_SYNC */
+    g_assert_cmpint(host_cmds(&a, cmds, ARRAY_SIZE(cmds)), ==, 2);
+    g_assert_cmpuint(cmds[0][0] >> 48, ==, 3);
+    accel_stop(&a);
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "the host refused command "
+                            "0x0004000000000011"));
+    g_assert_null(strstr(text, "illegal command"));
+    unlink(log);
+    rmdir(dir);
+}
+
 static void test_malformed_command_no_host_call(void)
 {
     Accel a;
@@ -531,6 +582,8 @@ int main(int argc, char **argv)
                    test_cfgi_cd_ssid_within_ssidsize);
     qtest_add_func("/arm-smmuv3-accel/cmdq/cfgi-cd-before-ste-stays-local",
                    test_cfgi_cd_before_ste_stays_local);
+    qtest_add_func("/arm-smmuv3-accel/cmdq/illegal-after-failing-batch",
+                   test_illegal_after_failing_batch);
     qtest_add_func("/arm-smmuv3-accel/cmdq/malformed-no-host-call",
                    test_malformed_command_no_host_call);
     qtest_add_func("/arm-smmuv3-accel/cmdq/host-failure-stops-sync-and-ste",

@@ -95,6 +95,46 @@ static void test_events(void)
 }
 
 /*
+ * A read of the vEVENTQ that fails (EFAULT: the kernel keeps the event)
+ * leaves the queue registered: the event comes on the next read, and so
+ * does the one after it
+ */
+static void test_failed_read_keeps_relaying(void)
+{
+    uint64_t host_evt[4] = { EVT_F_TRANSLATION, 0, 0x5678000, 0 };
+    uint64_t evt[4];
+    uint32_t prod;
+    Accel a;
+
+    if (!accel_start(&a, "grace", "")) {
+        return;
+    }
+    guest_enable(&a);
+    write_ste(&a, DEV_SID, s1_ste0(), 0);
+    cfgi_ste(&a, DEV_SID);
+    g_assert_cmpint(hm_client_fail_nth(a.hm, "VEVENTQ_READ", 1, EFAULT), ==,
+                    0);
+    prod = rd(&a, A_EVENTQ_PROD);
+    g_assert_cmpint(hm_client_inject_event(a.hm, "vfio0", host_evt, NULL),
+                    ==, 0);
+    prod = wait_eventq_prod(&a, prod);
+    g_assert_cmpuint(prod & 0xff, ==, 1);
+    qtest_memread(a.qts, EVTQ, evt, sizeof(evt));
+    g_assert_cmphex(le64_to_cpu(evt[2]), ==, 0x5678000);
+    /* the failure was the model's: one injected read */
+    g_assert_cmpuint(model_call_errors(a.hm, "read"), ==, 1);
+
+    host_evt[2] = 0x9abc000;
+    g_assert_cmpint(hm_client_inject_event(a.hm, "vfio0", host_evt, NULL),
+                    ==, 0);
+    prod = wait_eventq_prod(&a, prod);
+    g_assert_cmpuint(prod & 0xff, ==, 2);
+    qtest_memread(a.qts, EVTQ + 32, evt, sizeof(evt));
+    g_assert_cmphex(le64_to_cpu(evt[2]), ==, 0x9abc000);
+    accel_stop(&a);
+}
+
+/*
  * The vEVENTQ is destroyed while another thread may still be in poll() on
  * its fd (the model holds each closed vEVENTQ file 30 ms, as the kernel
  * does for a concurrent poll): the destroy must wait for it, or the queue
@@ -274,6 +314,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/arm-smmuv3-accel/evtq/relay-and-free", test_events);
+    qtest_add_func("/arm-smmuv3-accel/evtq/failed-read-keeps-relaying",
+                   test_failed_read_keeps_relaying);
     qtest_add_func("/arm-smmuv3-accel/evtq/queue-outside-ram-aborts",
                    test_queue_outside_ram_aborts);
     qtest_add_func("/arm-smmuv3-accel/evtq/queues-on-32-byte-boundaries",

@@ -437,6 +437,100 @@ static void test_other_aidr_refused_at_plug(void)
 }
 
 /*
+ * A host file of two SMMUs, grace and the profile file @profile1, with
+ * vfio0 on the first and vfio1 on the second
+ */
+static char *two_smmu_host(ModelQemu *m, const char *profile1)
+{
+    char *host = g_build_filename(m->dir, "host.conf", NULL);
+    g_autofree char *text = g_strdup_printf(
+        "[smmu smmu0]\nprofile = %s/profiles/grace.conf\n"
+        "[smmu smmu1]\nprofile = %s\n"
+        "[device vfio0]\nsmmu = smmu0\nsid = 0x100\n"
+        "group = 1\nbdf = 0000:01:00.0\n"
+        "[device vfio1]\nsmmu = smmu1\nsid = 0x200\n"
+        "group = 2\nbdf = 0000:02:00.0\n",
+        g_getenv("HOSTMODEL_DIR"), profile1);
+
+    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    return host;
+}
+
+/*
+ * A device behind another host SMMU, whose ID registers differ from those
+ * of the device plugged first, is refused at hot-plug, saying which
+ * register, and leaves nothing listed
+ */
+static void test_other_idr_refused_at_plug(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *small = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    small = g_build_filename(g_getenv("HOSTMODEL_DIR"), "profiles",
+                             "small.conf", NULL);
+    host = two_smmu_host(&m, small);
+    model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
+                     "-object iommufd,id=i0 "
+                     "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+                     "-device pcie-root-port,id=rp0,chassis=1,addr=1.0 "
+                     "-device pcie-root-port,id=rp1,chassis=2,addr=2.0");
+    power_off_slot_of(m.qts, RP_DEVFN);
+    power_off_slot_of(m.qts, RP_DEVFN + 8);
+
+    second_plug_refused(&m, s0, s1, "behind another host SMMU than the "
+                        "vSMMU's other devices (host IDR0 0x");
+}
+
+/*
+ * No device at start: the guest was told the baseline.  A device whose
+ * host SMMU cannot honour it is refused at hot-plug, saying which field;
+ * one whose host can is taken.
+ */
+static void test_plug_must_honour_baseline(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *err = NULL;
+    g_autofree char *text = NULL, *prof = NULL;
+    g_autofree char *small = g_build_filename(g_getenv("HOSTMODEL_DIR"),
+                                              "profiles", "small.conf", NULL);
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    /* small, with 40-bit output addresses: under the baseline's 44 */
+    g_assert_true(g_file_get_contents(small, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "idr5 = 0x00000054"));
+    memcpy(strstr(text, "idr5 = 0x00000054"), "idr5 = 0x00000052", 17);
+    prof = g_build_filename(m.dir, "oas40.conf", NULL);
+    g_assert_true(g_file_set_contents(prof, text, -1, NULL));
+    host = two_smmu_host(&m, prof);
+    model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
+                     "-object iommufd,id=i0 "
+                     "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+                     "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    power_off_slot(m.qts);
+
+    err = plug_as(&m, "d0", s1, "rp0");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "the host SMMU cannot honour what the guest "
+                            "was told: IDR5.OAS is 4, the host has 2"));
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    plug(&m, s0);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
+    qtest_qmp_device_del(m.qts, "d0");
+    model_stop(&m);
+}
+
+/*
  * The guest saw ril=on before any device: a hot-plugged device whose host
  * SMMU has no range invalidation is refused, one whose host has it is
  * taken.
@@ -608,6 +702,10 @@ int main(int argc, char **argv)
                    test_plug_must_honour_property);
     qtest_add_func("/arm-smmuv3-accel/hotplug/group-in-two-slots-refused",
                    test_group_in_two_slots_refused_at_plug);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/other-idr-refused",
+                   test_other_idr_refused_at_plug);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/plug-must-honour-baseline",
+                   test_plug_must_honour_baseline);
     qtest_add_func("/arm-smmuv3-accel/hotplug/other-aidr-refused",
                    test_other_aidr_refused_at_plug);
     return g_test_run();

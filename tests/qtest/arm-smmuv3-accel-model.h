@@ -93,23 +93,30 @@ static inline char *model_sysfsdev(ModelQemu *m, const char *bdf,
     return sysfsdev;
 }
 
+/* The calls named @name (an ioctl, "read", ...) the model failed so far */
+static inline unsigned long model_call_errors(HmClient *hm, const char *name)
+{
+    g_autofree char *key = g_strdup_printf(" %s=", name);
+    const char *p;
+    unsigned long calls, errors;
+
+    g_assert_cmpint(hm_client_command(hm, "stats"), ==, 0);
+    p = strstr(hm_client_last_reply(hm), key);
+    if (!p) {
+        return 0;
+    }
+    g_assert_cmpint(sscanf(p + strlen(key), "%lu/%lu", &calls, &errors), ==,
+                    2);
+    return errors;
+}
+
 /*
  * IOMMU_DESTROY calls the host refused so far: QEMU destroys only what it
  * owns and no longer uses, so any is a bug (a leak, or a wrong id).
  */
 static inline unsigned long model_destroy_errors(HmClient *hm)
 {
-    const char *p;
-    unsigned long calls, errors;
-
-    g_assert_cmpint(hm_client_command(hm, "stats"), ==, 0);
-    p = strstr(hm_client_last_reply(hm), " IOMMU_DESTROY=");
-    if (!p) {
-        return 0;
-    }
-    g_assert_cmpint(sscanf(p, " IOMMU_DESTROY=%lu/%lu", &calls, &errors), ==,
-                    2);
-    return errors;
+    return model_call_errors(hm, "IOMMU_DESTROY");
 }
 
 static inline void model_init_dir(ModelQemu *m)

@@ -246,6 +246,35 @@ static void test_vfio_before_smmu_refused(void)
 }
 
 /*
+ * One vSMMU nests on one host vIOMMU, an object of one iommufd: a device of
+ * the same host SMMU through a second iommufd object is refused, with what
+ * to change
+ */
+static void test_second_iommufd_refused(void)
+{
+    ModelQemu m;
+    g_autofree char *a = NULL, *b = NULL, *args = NULL, *err = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    a = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    b = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    args = g_strdup_printf(
+        "-M virt -display none -nodefaults "
+        "-object iommufd,id=i0 -object iommufd,id=i1 "
+        "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
+        "-device vfio-pci,id=d0,sysfsdev=%s,iommufd=i0,bus=pcie.0,addr=1.0 "
+        "-device vfio-pci,id=d1,sysfsdev=%s,iommufd=i1,bus=pcie.0,addr=2.0",
+        a, b);
+    err = model_expect_refused(&m, args);
+    g_assert_nonnull(strstr(err, "every device behind one arm-smmuv3,"
+                            "accel=on must use the same iommufd object"));
+    model_dir_free(m.dir);
+}
+
+/*
  * Behind a PCIe-to-PCI bridge a device's DMA carries the bridge's
  * requester ID: the host SMMU could not tell it from the bridge's other
  * devices, so it cannot be nested (libvirt puts a host device there when
@@ -468,6 +497,8 @@ int main(int argc, char **argv)
                    test_viommu_refused_host_cannot_nest);
     qtest_add_func("/arm-smmuv3-accel/props/vfio-before-smmu-refused",
                    test_vfio_before_smmu_refused);
+    qtest_add_func("/arm-smmuv3-accel/host/second-iommufd-refused",
+                   test_second_iommufd_refused);
     qtest_add_func("/arm-smmuv3-accel/props/vfio-behind-pci-bridge-refused",
                    test_vfio_behind_pci_bridge_refused);
     qtest_add_func("/arm-smmuv3-accel/props/rejects-stage2",

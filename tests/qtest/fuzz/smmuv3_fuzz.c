@@ -439,6 +439,7 @@ static void smmuv3_fuzz_op_host_fail(SmmuFuzzInput *in)
         "IOMMU_HWPT_ALLOC", "IOMMU_HWPT_INVALIDATE", "IOMMU_VDEVICE_ALLOC",
         "IOMMU_VEVENTQ_ALLOC", "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
         "IOMMU_GET_HW_INFO", "IOMMU_IOAS_MAP", "IOMMU_VIOMMU_ALLOC",
+        "VEVENTQ_READ",
     };
     static const int errs[] = {
         EINVAL, ENOMEM, EIO, EFAULT, ETIMEDOUT, EOPNOTSUPP, EBUSY, ENOSPC,
