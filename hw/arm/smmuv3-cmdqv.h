@@ -25,7 +25,7 @@ void smmuv3_cmdqv_reset(SMMUv3State *s);
 bool smmuv3_cmdqv_present(Object *smmu);
 
 /*
- * For the virt machine (smmuv3-cmdqv-fdt.c, smmuv3-cmdqv-acpi.c): describe
+ * For the virt machine (smmuv3-cmdqv-virt.c): describe
  * the CMDQV of @smmu, an arm-smmuv3 on the platform bus, if it has one.
  * In the device tree, beside the SMMU's node /smmuv3@@smmu_base, which
  * gets the compatible and phandle Linux looks for; in the DSDT, as device

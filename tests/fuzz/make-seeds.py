@@ -98,8 +98,16 @@ G_WRITE, G_PCI_WRITE, G_ADD_DMA_PATTERN, G_CLOCK_STEP = 3, 5, 7, 9
 SEP = b'FUZZ'
 
 
+# The operations' arguments are C structs, copied whole: padded as the
+# compiler lays them out (op_write: offset at 4, value at 8; op_pci_write:
+# value at 4)
 def g_write(size, region, offset, value):
-    return u8(G_WRITE) + u8(size) + u8(region) + u32(offset) + u64(value)
+    return (u8(G_WRITE) + u8(size) + u8(region) + b'\0' * 2 + u32(offset) +
+            u64(value))
+
+
+def g_pci_write(size, dev, offset, value):
+    return u8(G_PCI_WRITE) + u8(size) + u8(dev) + u8(offset) + b'\0' + u32(value)
 
 
 generic = {
@@ -109,8 +117,8 @@ generic = {
         g_write(2, 1, 0x0, 0xffffffff), u8(G_CLOCK_STEP),
     ]),
     'pci-config': SEP.join([
-        u8(G_PCI_WRITE) + u8(1) + u8(0) + u8(4) + u32(6),
-        u8(G_PCI_WRITE) + u8(2) + u8(1) + u8(0x10) + u32(0x10000000),
+        g_pci_write(1, 0, 4, 6),
+        g_pci_write(2, 1, 0x10, 0x10000000),
         g_write(3, 2, 0x0, 0x1),
     ]),
 }
@@ -134,7 +142,7 @@ def cmdqv_queue(v, hyp_own):
 cmdqv = {
     'hyp-own-queue': SEP.join(cmdqv_queue(0, 1)),
     'guest-queue': SEP.join(cmdqv_queue(1, 0) + [
-        g_write(2, 0, 0x30000 + 0x20000 + 0x14, 0),
+        g_write(2, 0, 0x30000 + 0x20000 + 0x14, 1),
         g_write(2, 0, 0x30000 + 0x20000 + 0x4, 12)]),
 }
 

@@ -130,9 +130,12 @@ static void test_sync_msi_completion(void)
 static void test_sync_irq_without_address(void)
 {
     Accel a;
-    g_autofree char *dev = NULL, *log = NULL, *text = NULL;
-    g_autofree char *dir = g_dir_make_tmp("smmuv3-accel-log-XXXXXX", NULL);
+    g_autofree char *dev = NULL, *log = NULL, *text = NULL, *dir = NULL;
 
+    if (!model_available()) {
+        return;
+    }
+    dir = g_dir_make_tmp("smmuv3-accel-log-XXXXXX", NULL);
     log = g_build_filename(dir, "qemu.log", NULL);
     dev = g_strdup_printf("%s -trace smmuv3_accel_msi -D %s", vfio_dev, log);
     if (!accel_start_dev(&a, "grace", "", dev)) {
@@ -480,10 +483,13 @@ static void test_illegal_after_failing_batch(void)
 {
     Accel a;
     uint64_t cmds[16][2];
-    g_autofree char *dev = NULL, *log = NULL, *text = NULL;
-    g_autofree char *dir = g_dir_make_tmp("smmuv3-accel-log-XXXXXX", NULL);
+    g_autofree char *dev = NULL, *log = NULL, *text = NULL, *dir = NULL;
     uint32_t first, cons;
 
+    if (!model_available()) {
+        return;
+    }
+    dir = g_dir_make_tmp("smmuv3-accel-log-XXXXXX", NULL);
     log = g_build_filename(dir, "qemu.log", NULL);
     dev = g_strdup_printf("%s -d guest_errors -D %s", vfio_dev, log);
     if (!accel_start_dev(&a, "small", "", dev)) {
