@@ -227,7 +227,9 @@ static void test_reset(void)
     wr(&c, A_CMDQ_ALLOC(0), ALLOC(0, 0));
     wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONFIG, 1);
     wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_PROD, 4);
+    wr(&c, 0x01c, 0xffffffff);
     qtest_system_reset(c.qts);
+    g_assert_cmphex(rd(&c, 0x01c), ==, 0);
     g_assert_cmphex(rd(&c, A_CONFIG), ==, 0);
     g_assert_cmphex(rd(&c, A_STATUS), ==, 0);
     g_assert_cmphex(rd(&c, A_VINTF(0) + VINTF_CONFIG), ==, 0);
@@ -422,12 +424,21 @@ static void test_disabled_not_consumed(void)
     wr(&c, A_VINTF(0) + VINTF_CONFIG, 1 << 17 | 1);
     g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 2);
 
+    /* the queue itself off: runs when it is enabled */
+    wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONFIG, 0);
+    put_cmd(&c, QUEUE, 2, 3, OP_CMD_SYNC, 0);
+    wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_PROD, 4);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 2);
+    wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONFIG, 1);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 4);
+
     /* the CMDQV off: runs when it is enabled */
     wr(&c, A_CONFIG, 0);
-    wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_PROD, 3);
-    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 2);
+    put_cmd(&c, QUEUE, 2, 0, OP_CMD_SYNC, 0);
+    wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_PROD, 4 | 1);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 4);
     wr(&c, A_CONFIG, 1);
-    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 3);
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==, 4 | 1);
     qtest_quit(c.qts);
 }
 
@@ -522,6 +533,81 @@ static void test_alloc_out_of_range(void)
 }
 
 /*
+ * The edges of the CONFIG page's arrays and of the VCMDQ pages: the words
+ * just past CMDQ_ALLOC, past the last VINTF's block and past the last
+ * VCMDQ's global pages read as zero and ignore writes (so a write there
+ * reaches no queue: the one run after it still works); VINTF_INT_MASK
+ * keeps 64 bits; the error maps' upper words are zero.
+ */
+static void test_register_edges(void)
+{
+    static const uint64_t past[] = {
+        0x220, 0x224, 0x1400, 0x1404, 0x1440,
+        A_GLOBAL_PAGE0(8), A_GLOBAL_PAGE0(8) + 4, A_GLOBAL_PAGE0(8) + 8,
+        A_GLOBAL_PAGE1(8), A_GLOBAL_PAGE1(8) + 4,
+        0x00c, 0x010, 0x018, 0x100, 0x1000 + 0x08, 0x1000 + 0x3c,
+    };
+    Cmdqv c;
+
+    cmdqv_start(&c);
+    wr(&c, A_CMDQ_ALLOC(0), ALLOC(1, 1));
+    g_assert_cmphex(rd(&c, A_CMDQ_ALLOC(0)), ==, ALLOC(1, 1));
+    g_assert_cmphex(rd(&c, A_CMDQ_ALLOC(7)), ==, 0);
+    for (int i = 0; i < ARRAY_SIZE(past); i++) {
+        wr(&c, past[i], 0xffffffff);
+        g_assert_cmphex(rd(&c, past[i]), ==, 0);
+    }
+    qtest_writeq(c.qts, c.base + 0x01c, 0x8000000180000001ULL);
+    g_assert_cmphex(rd(&c, 0x01c), ==, 0x80000001);
+    g_assert_cmphex(rd(&c, 0x020), ==, 0x80000001);
+
+    /* VCMDQ 0 still runs (nothing above reached it), then fails */
+    vcmdq_setup(&c, 0, true, 0, 0, QUEUE, 2);
+    g_assert_cmphex(rd(&c, A_VINTF(0) + VINTF_CONFIG), ==, 1 << 17 | 1);
+    put_cmd(&c, QUEUE, 2, 0, OP_CMD_SYNC, 0);
+    put_cmd(&c, QUEUE, 2, 1, 0x7f, 0);
+    wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 2);
+    g_assert_cmphex(rd(&c, A_LPAGE0(0, 0) + VCMDQ_CONS), ==,
+                    CERROR_ILL << 24 | 1);
+    /* its CONS is the first word of the VCMDQ pages, read and written */
+    g_assert_cmphex(rd(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS), ==,
+                    CERROR_ILL << 24 | 1);
+    wr(&c, A_GLOBAL_PAGE0(0) + VCMDQ_CONS, 2);
+    g_assert_cmphex(rd(&c, A_LPAGE0(0, 0) + VCMDQ_CONS), ==, 2);
+    /* ... and shows in the first word of each map only */
+    g_assert_cmphex(rd(&c, A_CMDQ_ERR_MAP), ==, 1);
+    for (int i = 1; i < 4; i++) {
+        g_assert_cmphex(rd(&c, A_CMDQ_ERR_MAP + 4 * i), ==, 0);
+    }
+    g_assert_cmphex(rd(&c, A_VINTF(0) + VINTF_LVCMDQ_ERR_MAP), ==, 1);
+    for (int i = 1; i < 4; i++) {
+        g_assert_cmphex(rd(&c, A_VINTF(0) + VINTF_LVCMDQ_ERR_MAP + 4 * i),
+                        ==, 0);
+    }
+    qtest_quit(c.qts);
+}
+
+/*
+ * A queue base on an odd 32-byte boundary: LOG2SIZE is bits [4:0] only,
+ * so a 2-entry queue there wraps after 2 commands
+ */
+static void test_vcmdq_base_bit5(void)
+{
+    Cmdqv c;
+
+    cmdqv_start(&c);
+    vcmdq_setup(&c, 0, true, 0, 0, QUEUE + 0x20, 1);
+    put_cmd(&c, QUEUE + 0x20, 1, 0, OP_CMD_SYNC, 0);
+    put_cmd(&c, QUEUE + 0x20, 1, 1, OP_CMD_SYNC, 0);
+    wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 2);
+    g_assert_cmphex(rd(&c, A_LPAGE0(0, 0) + VCMDQ_CONS), ==, 2);
+    /* the next lap reads the same two slots */
+    wr(&c, A_LPAGE0(0, 0) + VCMDQ_PROD, 1);
+    g_assert_cmphex(rd(&c, A_LPAGE0(0, 0) + VCMDQ_CONS), ==, 1);
+    qtest_quit(c.qts);
+}
+
+/*
  * A guest VINTF's TLBIs carry its VMID, whatever the guest put there: the
  * SMMU invalidates (asid 7, vmid 5), as its trace shows; the host's VINTF
  * keeps the command's own VMID
@@ -586,6 +672,8 @@ int main(int argc, char **argv)
                    test_vcmdq_unknown_registers);
     qtest_add_func("/arm-smmuv3-cmdqv/alloc-out-of-range",
                    test_alloc_out_of_range);
+    qtest_add_func("/arm-smmuv3-cmdqv/register-edges", test_register_edges);
+    qtest_add_func("/arm-smmuv3-cmdqv/vcmdq-base-bit5", test_vcmdq_base_bit5);
     qtest_add_func("/arm-smmuv3-cmdqv/guest-vmid-substituted",
                    test_guest_vmid_substituted);
     return g_test_run();
