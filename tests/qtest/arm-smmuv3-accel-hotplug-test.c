@@ -293,6 +293,26 @@ static void test_unplug_refused_attach_leaves_nothing(void)
 }
 
 /*
+ * A host file of two SMMUs, grace and the profile file @profile1, with
+ * vfio0 on the first and vfio1 on the second
+ */
+static char *two_smmu_host(ModelQemu *m, const char *profile1)
+{
+    char *host = g_build_filename(m->dir, "host.conf", NULL);
+    g_autofree char *text = g_strdup_printf(
+        "[smmu smmu0]\nprofile = %s/profiles/grace.conf\n"
+        "[smmu smmu1]\nprofile = %s\n"
+        "[device vfio0]\nsmmu = smmu0\nsid = 0x100\n"
+        "group = 1\nbdf = 0000:01:00.0\n"
+        "[device vfio1]\nsmmu = smmu1\nsid = 0x200\n"
+        "group = 2\nbdf = 0000:02:00.0\n",
+        g_getenv("HOSTMODEL_DIR"), profile1);
+
+    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    return host;
+}
+
+/*
  * A hot-plug the host refuses (no vIOMMU) teaches the vSMMU nothing: a
  * device behind another host SMMU, of other registers, can be plugged
  * next (the guest saw the baseline, which both honour).
@@ -300,7 +320,7 @@ static void test_unplug_refused_attach_leaves_nothing(void)
 static void test_failed_plug_learns_nothing(void)
 {
     ModelQemu m;
-    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *text = NULL;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *small = NULL;
     QDict *rsp;
 
     if (!model_available()) {
@@ -309,16 +329,9 @@ static void test_failed_plug_learns_nothing(void)
     model_init_dir(&m);
     s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
     s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
-    host = g_build_filename(m.dir, "host.conf", NULL);
-    text = g_strdup_printf("[smmu smmu0]\nprofile = %s/profiles/grace.conf\n"
-                           "[smmu smmu1]\nprofile = %s/profiles/small.conf\n"
-                           "[device vfio0]\nsmmu = smmu0\nsid = 0x100\n"
-                           "group = 1\nbdf = 0000:01:00.0\n"
-                           "[device vfio1]\nsmmu = smmu1\nsid = 0x200\n"
-                           "group = 2\nbdf = 0000:02:00.0\n",
-                           g_getenv("HOSTMODEL_DIR"),
-                           g_getenv("HOSTMODEL_DIR"));
-    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    small = g_build_filename(g_getenv("HOSTMODEL_DIR"), "profiles",
+                             "small.conf", NULL);
+    host = two_smmu_host(&m, small);
     model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
                      "-object iommufd,id=i0 "
                      "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
@@ -398,7 +411,7 @@ static void test_group_in_two_slots_refused_at_plug(void)
 static void test_other_aidr_refused_at_plug(void)
 {
     ModelQemu m;
-    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *text = NULL;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL;
     g_autofree char *prof = NULL, *grace = NULL;
     g_autofree char *grace_path = g_build_filename(g_getenv("HOSTMODEL_DIR"),
                                                    "profiles", "grace.conf",
@@ -416,15 +429,7 @@ static void test_other_aidr_refused_at_plug(void)
     memcpy(strstr(grace, "aidr = 0x00000002"), "aidr = 0x00000001", 17);
     prof = g_build_filename(m.dir, "grace31.conf", NULL);
     g_assert_true(g_file_set_contents(prof, grace, -1, NULL));
-    host = g_build_filename(m.dir, "host.conf", NULL);
-    text = g_strdup_printf("[smmu smmu0]\nprofile = %s\n"
-                           "[smmu smmu1]\nprofile = %s\n"
-                           "[device vfio0]\nsmmu = smmu0\nsid = 0x100\n"
-                           "group = 1\nbdf = 0000:01:00.0\n"
-                           "[device vfio1]\nsmmu = smmu1\nsid = 0x200\n"
-                           "group = 2\nbdf = 0000:02:00.0\n",
-                           grace_path, prof);
-    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    host = two_smmu_host(&m, prof);
     model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
                      "-object iommufd,id=i0 "
                      "-device arm-smmuv3,primary-bus=pcie.0,accel=on "
@@ -434,26 +439,6 @@ static void test_other_aidr_refused_at_plug(void)
     power_off_slot_of(m.qts, RP_DEVFN + 8);
 
     second_plug_refused(&m, s0, s1, "IIDR/AIDR differ");
-}
-
-/*
- * A host file of two SMMUs, grace and the profile file @profile1, with
- * vfio0 on the first and vfio1 on the second
- */
-static char *two_smmu_host(ModelQemu *m, const char *profile1)
-{
-    char *host = g_build_filename(m->dir, "host.conf", NULL);
-    g_autofree char *text = g_strdup_printf(
-        "[smmu smmu0]\nprofile = %s/profiles/grace.conf\n"
-        "[smmu smmu1]\nprofile = %s\n"
-        "[device vfio0]\nsmmu = smmu0\nsid = 0x100\n"
-        "group = 1\nbdf = 0000:01:00.0\n"
-        "[device vfio1]\nsmmu = smmu1\nsid = 0x200\n"
-        "group = 2\nbdf = 0000:02:00.0\n",
-        g_getenv("HOSTMODEL_DIR"), profile1);
-
-    g_assert_true(g_file_set_contents(host, text, -1, NULL));
-    return host;
 }
 
 /*
@@ -538,7 +523,7 @@ static void test_plug_must_honour_baseline(void)
 static void test_plug_must_honour_property(void)
 {
     ModelQemu m;
-    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *text = NULL;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *small = NULL;
     g_autofree char *err = NULL;
 
     if (!model_available()) {
@@ -547,16 +532,9 @@ static void test_plug_must_honour_property(void)
     model_init_dir(&m);
     s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
     s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
-    host = g_build_filename(m.dir, "host.conf", NULL);
-    text = g_strdup_printf("[smmu smmu0]\nprofile = %s/profiles/grace.conf\n"
-                           "[smmu smmu1]\nprofile = %s/profiles/small.conf\n"
-                           "[device vfio0]\nsmmu = smmu0\nsid = 0x100\n"
-                           "group = 1\nbdf = 0000:01:00.0\n"
-                           "[device vfio1]\nsmmu = smmu1\nsid = 0x200\n"
-                           "group = 2\nbdf = 0000:02:00.0\n",
-                           g_getenv("HOSTMODEL_DIR"),
-                           g_getenv("HOSTMODEL_DIR"));
-    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    small = g_build_filename(g_getenv("HOSTMODEL_DIR"), "profiles",
+                             "small.conf", NULL);
+    host = two_smmu_host(&m, small);
     model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
                      "-object iommufd,id=i0 "
                      "-device arm-smmuv3,primary-bus=pcie.0,accel=on,ril=on "
