@@ -143,13 +143,16 @@ static int hm_profile_kv(HmProfile *p, const char *key, const char *val,
         snprintf(p->name, sizeof(p->name), "%s", val);
         return 0;
     }
-    if (!strcmp(key, "canwbs") || !strcmp(key, "force_sync")) {
+    if (!strcmp(key, "canwbs") || !strcmp(key, "force_sync") ||
+        !strcmp(key, "cmdqv")) {
         if (hm_parse_bool(val, &b) < 0) {
             snprintf(err, errlen, "bad boolean for %s", key);
             return -1;
         }
         if (!strcmp(key, "canwbs")) {
             p->canwbs = b;
+        } else if (!strcmp(key, "cmdqv")) {
+            p->cmdqv = b;
         } else {
             p->force_sync = b;
         }
@@ -172,6 +175,17 @@ static int hm_profile_kv(HmProfile *p, const char *key, const char *val,
             return -1;
         }
         p->cmdq_batch = v;
+    } else if (!strcmp(key, "cmdqv_version") && v && v < 16) {
+        p->cmdqv_version = v;
+    } else if (!strcmp(key, "cmdqv_vintfs_log2") && v <= 6) {
+        p->cmdqv_vintfs_log2 = v;
+    } else if (!strcmp(key, "cmdqv_vcmdqs_log2") && v <= 12) {
+        p->cmdqv_vcmdqs_log2 = v;
+    } else if (!strcmp(key, "cmdqv_sids_log2") && v <= 6) {
+        p->cmdqv_sids_log2 = v;
+    } else if (!strncmp(key, "cmdqv_", 6)) {
+        snprintf(err, errlen, "%s out of range", key);
+        return -1;
     } else {
         snprintf(err, errlen, "unknown profile key '%s'", key);
         return -1;
@@ -197,9 +211,26 @@ static int hm_profile_cb(void *opaque, const char *section, const char *name,
 int hm_profile_load(HmProfile *p, const char *path, char *err,
                     size_t errlen)
 {
+    unsigned per;
+
     memset(p, 0, sizeof(*p));
     p->cmdq_batch = HM_CMDQ_BATCH_DEFAULT;
-    return hm_parse_file(path, hm_profile_cb, p, err, errlen);
+    /* a CMDQV as QEMU's x-cmdqv emulates: 4 VINTFs of 2 queues */
+    p->cmdqv_version = 1;
+    p->cmdqv_vintfs_log2 = 2;
+    p->cmdqv_vcmdqs_log2 = 3;
+    p->cmdqv_sids_log2 = 4;
+    if (hm_parse_file(path, hm_profile_cb, p, err, errlen) < 0) {
+        return -1;
+    }
+    per = p->cmdqv_vcmdqs_log2 - p->cmdqv_vintfs_log2;
+    if (p->cmdqv && (p->cmdqv_vcmdqs_log2 < p->cmdqv_vintfs_log2 ||
+                     (1u << per) > HM_CMDQV_MAX_LVCMDQS)) {
+        snprintf(err, errlen, "%s: a VINTF must have 1 to %u VCMDQs", path,
+                 HM_CMDQV_MAX_LVCMDQS);
+        return -1;
+    }
+    return 0;
 }
 
 static int hm_profile_find(HmConfig *cfg, const char *val, char *out,

@@ -112,6 +112,10 @@ static void hm_ctl_cmds(HmSmmu *s, char *reply, size_t len)
         o += snprintf(reply + o, len - o, " %016llx:%016llx",
                       (unsigned long long)s->log[i].cmd[0],
                       (unsigned long long)s->log[i].cmd[1]);
+        if (s->log[i].vcmdq >= 0) {
+            /* consumed from the CMDQV's VCMDQ of that index */
+            o += snprintf(reply + o, len - o, "@v%d", s->log[i].vcmdq);
+        }
     }
 }
 

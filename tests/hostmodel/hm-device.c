@@ -395,12 +395,21 @@ int hm_ioctl_get_hw_info(HmUcmd *u, void *p)
     if (!idev) {
         return -ENOENT;
     }
+    s = idev->dev->smmu;
+    if (cmd->in_data_type == IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV) {
+        int rc = hm_cmdqv_hw_info(s, cmd->data_uptr, &cmd->data_len);
+
+        if (rc) {
+            return rc;
+        }
+        cmd->out_data_type = IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV;
+        goto caps;
+    }
     if (cmd->in_data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
         cmd->in_data_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
-        /* no implementation-specific hw_info on a plain SMMUv3 */
+        /* no other implementation-specific hw_info */
         return -EOPNOTSUPP;
     }
-    s = idev->dev->smmu;
     memcpy(info.idr, s->prof.idr, sizeof(info.idr));
     info.iidr = s->prof.iidr;
     info.aidr = s->prof.aidr;
@@ -414,6 +423,7 @@ int hm_ioctl_get_hw_info(HmUcmd *u, void *p)
         return -EFAULT;
     }
     cmd->data_len = sizeof(info);
+caps:
     cmd->out_capabilities = 0;
     if (hm_smmu_dirty_capable(s)) {
         cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;

@@ -22,7 +22,11 @@
 
 #include "hm-internal.h"
 
-#define HM_VEVENT_DATA_LEN sizeof(struct iommu_vevent_arm_smmuv3)
+/* The data after each header: an SMMU event or a CMDQV's error maps */
+#define HM_VEVENT_DATA_LEN \
+    (q->type == IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV ? \
+     sizeof(struct iommu_vevent_tegra241_cmdqv) : \
+     sizeof(struct iommu_vevent_arm_smmuv3))
 
 HmVeventq *hm_veventq_find(HmViommu *v, uint32_t type)
 {

@@ -120,11 +120,18 @@ typedef struct HmProfile {
     bool canwbs;            /* default for devices behind this SMMU */
     bool force_sync;        /* ARM_SMMU_OPT_CMDQ_FORCE_SYNC */
     unsigned cmdq_batch;    /* CMDQ_BATCH_ENTRIES */
+    /* A Tegra241 CMDQV beside it: its PARAM fields (log2 of each count) */
+    bool cmdqv;
+    unsigned cmdqv_version;
+    unsigned cmdqv_vintfs_log2;
+    unsigned cmdqv_vcmdqs_log2;     /* in all, VINTF0's included */
+    unsigned cmdqv_sids_log2;       /* per VINTF */
 } HmProfile;
 
 typedef struct HmHostCmd {
     uint64_t cmd[2];
     uint32_t batch;         /* issue number (cmdlist call) on this SMMU */
+    int vcmdq;              /* -1: the SMMU's queue, else the CMDQV's VCMDQ */
     int sync_errno;         /* for CMD_SYNC entries: 0 or the failure */
 } HmHostCmd;
 
@@ -147,6 +154,7 @@ typedef struct HmSmmu {
     size_t log_len, log_cap;
     uint32_t batches;
     uint64_t syncs;
+    uint64_t cmdqv_vintfs_used;     /* bit 0: the host kernel's VINTF0 */
 } HmSmmu;
 
 typedef struct HmResv {
@@ -238,6 +246,7 @@ typedef enum HmObjType {
     HM_OBJ_VIOMMU,
     HM_OBJ_VDEVICE,
     HM_OBJ_VEVENTQ,
+    HM_OBJ_HW_QUEUE,
     HM_OBJ_TOMBSTONE,       /* an id the kernel keeps reserved */
     HM_OBJ_TYPE_MAX,
 } HmObjType;
@@ -282,13 +291,34 @@ typedef struct HmHwpt {
     bool enable_ats;
 } HmHwpt;
 
+/* The most a model CMDQV has: logical queues and StreamIDs a VINTF */
+#define HM_CMDQV_MAX_LVCMDQS    64
+#define HM_CMDQV_MAX_SIDS       64
+
 typedef struct HmViommu {
     HmObj obj;
     HmHwpt *s2;
     HmSmmu *smmu;
     uint32_t type;
     uint16_t vmid;
+    /* IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: its VINTF and that VINTF's page 0 */
+    int vintf;
+    uint64_t mmap_offset;
+    volatile uint32_t *page;        /* the model's own mapping of it */
+    struct HmHwQueue *lvcmdq[HM_CMDQV_MAX_LVCMDQS];
+    uint32_t sid_match[HM_CMDQV_MAX_SIDS];
+    uint32_t sid_replace[HM_CMDQV_MAX_SIDS];
 } HmViommu;
+
+/* IOMMU_HW_QUEUE_ALLOC: a logical VCMDQ of a CMDQV vIOMMU's VINTF */
+typedef struct HmHwQueue {
+    HmObj obj;
+    HmViommu *viommu;
+    unsigned index;
+    uint64_t iova, length;
+    uint64_t uva;                   /* where the "hardware" reads it */
+    struct HmHwQueue *prev;         /* index - 1, which it holds */
+} HmHwQueue;
 
 typedef struct HmIgroup {
     int group_id;
@@ -310,6 +340,7 @@ typedef struct HmVdevice {
     HmViommu *viommu;
     HmIdev *idev;
     uint64_t virt_id;
+    int sid_slot;                   /* CMDQV vIOMMU: its SID table slot */
 } HmVdevice;
 
 typedef struct HmVevent {
@@ -446,6 +477,8 @@ typedef struct HmReal {
     ssize_t (*readlink)(const char *, char *, size_t);
     int (*prlimit)(pid_t, __rlimit_resource_t, const struct rlimit64 *,
                    struct rlimit64 *);
+    void *(*mmap)(void *, size_t, int, int, int, off_t);
+    int (*munmap)(void *, size_t);
 } HmReal;
 
 extern HM_HIDDEN HmReal hm_real;
@@ -534,6 +567,22 @@ HM_HIDDEN int hm_ioctl_viommu_alloc(HmUcmd *u, void *p);
 HM_HIDDEN int hm_ioctl_vdevice_alloc(HmUcmd *u, void *p);
 HM_HIDDEN int hm_ioctl_hw_queue_alloc(HmUcmd *u, void *p);
 
+/* hm-cmdqv.c: the Tegra241 CMDQV of an SMMU (tegra241-cmdqv.c) */
+HM_HIDDEN void hm_cmdqv_probe(HmSmmu *s);
+HM_HIDDEN int hm_cmdqv_hw_info(HmSmmu *s, uint64_t uptr, uint32_t *len);
+HM_HIDDEN int hm_cmdqv_viommu_init(HmUcmd *u, HmViommu *v,
+                                   const struct iommu_viommu_alloc *cmd);
+HM_HIDDEN void hm_cmdqv_viommu_destroy(HmViommu *v);
+HM_HIDDEN int hm_cmdqv_vdevice_init(HmVdevice *vd);
+HM_HIDDEN void hm_cmdqv_vdevice_destroy(HmVdevice *vd);
+HM_HIDDEN void hm_cmdqv_hw_queue_destroy(HmHwQueue *q);
+HM_HIDDEN bool hm_cmdqv_ioas_locked(HmIoas *ioas, uint64_t start,
+                                    uint64_t last);
+HM_HIDDEN void *hm_cmdqv_mmap(HmCtx *ctx, int fd, size_t len, int prot,
+                              int flags, off_t off);
+HM_HIDDEN void hm_cmdqv_munmap(void *addr, size_t len);
+HM_HIDDEN void hm_cmdqv_fork_child(void);
+
 /* hm-device.c: device bind/attach/detach, iommu groups, hw info */
 HM_HIDDEN int hm_idev_bind(HmCtx *ctx, HmDevice *dev, HmIdev **out);
 HM_HIDDEN void hm_idev_unbind(HmIdev *idev);
@@ -556,6 +605,8 @@ HM_HIDDEN int hm_smmu_validate_vste(uint64_t ste[2], bool *enable_ats);
 HM_HIDDEN int hm_smmu_cache_invalidate(HmViommu *v, uint64_t uptr,
                                        uint32_t type, uint32_t entry_len,
                                        uint32_t *entry_num, HmCall *call);
+HM_HIDDEN int hm_smmu_log_cmd(HmSmmu *s, const uint64_t cmd[2], int sync_err,
+                              int vcmdq);
 HM_HIDDEN int hm_smmu_issue_cmdlist(HmSmmu *s, const uint64_t (*cmds)[2],
                                     size_t n);
 HM_HIDDEN int hm_smmu_handle_event(HmDevice *dev, const uint64_t evt[4],

@@ -294,6 +294,9 @@ static int hm_ioas_unmap_range(HmIoas *ioas, uint64_t start, uint64_t last,
         if (a->iova < start || a->last > last) {
             return -ENOENT;
         }
+        if (hm_cmdqv_ioas_locked(ioas, a->iova, a->last)) {
+            return -EBUSY;
+        }
         *unmapped += a->last - a->iova + 1;
         memmove(a, a + 1, (ioas->n_areas - i - 1) * sizeof(*a));
         ioas->n_areas--;

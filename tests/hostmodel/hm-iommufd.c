@@ -101,6 +101,7 @@ const char *hm_obj_type_name(HmObjType t)
         [HM_OBJ_VIOMMU] = "VIOMMU",
         [HM_OBJ_VDEVICE] = "VDEVICE",
         [HM_OBJ_VEVENTQ] = "VEVENTQ",
+        [HM_OBJ_HW_QUEUE] = "HW_QUEUE",
         [HM_OBJ_TOMBSTONE] = "TOMBSTONE",
     };
 
@@ -211,11 +212,16 @@ static void hm_obj_destroy(HmObj *obj)
         ((HmHwpt *)obj)->viommu->obj.users--;
         break;
     case HM_OBJ_VIOMMU:
+        hm_cmdqv_viommu_destroy((HmViommu *)obj);
         ((HmViommu *)obj)->s2->obj.users--;
+        break;
+    case HM_OBJ_HW_QUEUE:
+        hm_cmdqv_hw_queue_destroy((HmHwQueue *)obj);
         break;
     case HM_OBJ_VDEVICE: {
         HmVdevice *vd = (HmVdevice *)obj;
 
+        hm_cmdqv_vdevice_destroy(vd);
         vd->viommu->obj.users--;
         vd->idev->obj.users--;
         vd->idev->vdev = NULL;

@@ -20,17 +20,37 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "hm-internal.h"
 
+/*
+ * mmap and munmap go straight to the kernel: the allocator calls them,
+ * from inside dlsym() too, before anything is resolved
+ */
+static void *hm_sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
+                         off_t off)
+{
+    return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+static int hm_sys_munmap(void *addr, size_t len)
+{
+    return syscall(SYS_munmap, addr, len);
+}
+
 HmState hm = {
     .lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
 };
-HmReal hm_real;
+HmReal hm_real = {
+    .mmap = hm_sys_mmap,
+    .munmap = hm_sys_munmap,
+};
 
 static pthread_once_t hm_real_once = PTHREAD_ONCE_INIT;
+
 
 static void hm_resolve_real_once(void)
 {
@@ -840,6 +860,7 @@ static void hm_atfork_child(void)
     pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
     memcpy(&hm.lock, &fresh, sizeof(fresh));
+    hm_cmdqv_fork_child();
 }
 
 static void __attribute__((constructor)) hm_init(void)
@@ -958,6 +979,51 @@ HM_EXPORT int fstat64(int fd, struct stat64 *st)
     rc = hm_real.fstat64(fd, st);
     if (rc == 0 && hm_fd_is_model(fd)) {
         hm_vfio_stat(fd, (struct stat *)st);
+    }
+    return rc;
+}
+
+/* ---- mmap of an iommufd: a CMDQV vIOMMU's VINTF page (hm-cmdqv.c) ---- */
+
+HM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+                     off_t off)
+{
+    HmCall call = { .name = "mmap", .fd = fd };
+    HmFile *f;
+    void *p;
+    int err;
+
+    if (!hm_fd_is_model(fd)) {
+        return hm_sys_mmap(addr, len, prot, flags, fd, off);
+    }
+    pthread_mutex_lock(&hm.lock);
+    f = hm_fd_peek(fd);
+    if (!f || f->type != HM_FILE_IOMMUFD) {
+        pthread_mutex_unlock(&hm.lock);
+        errno = ENODEV;
+        return MAP_FAILED;
+    }
+    hm_call_in(&call, "\"len\":%zu,\"prot\":%d,\"flags\":%d,"
+               "\"offset\":%lld", len, prot, flags, (long long)off);
+    p = hm_cmdqv_mmap(f->u.ctx, fd, len, prot, flags, off);
+    err = errno;
+    hm_call_finish(&call, p == MAP_FAILED ? -err : 0);
+    pthread_mutex_unlock(&hm.lock);
+    errno = err;
+    return p;
+}
+
+HM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+                       off_t off) __attribute__((alias("mmap")));
+
+HM_EXPORT int munmap(void *addr, size_t len)
+{
+    int rc = hm_sys_munmap(addr, len);
+
+    if (rc == 0 && hm.active) {
+        pthread_mutex_lock(&hm.lock);
+        hm_cmdqv_munmap(addr, len);
+        pthread_mutex_unlock(&hm.lock);
     }
     return rc;
 }

@@ -39,6 +39,7 @@ void hm_smmu_probe(HmSmmu *s)
     s->feat_nesting = HM_IDR0_S1P(s->prof.idr[0]) &&
                       HM_IDR0_S2P(s->prof.idr[0]);
     s->opt_force_sync = s->prof.force_sync;
+    hm_cmdqv_probe(s);
     if (HM_IIDR_IMPLEMENTER(iidr) != HM_IIDR_IMPL_ARM) {
         return;
     }
@@ -141,7 +142,9 @@ int hm_smmu_validate_vste(uint64_t ste[2], bool *enable_ats)
 
 /* ---- the host command queue ---- */
 
-static int hm_smmu_log_cmd(HmSmmu *s, const uint64_t cmd[2], int sync_err)
+/* @vcmdq: -1 for the SMMU's own queue, else the CMDQV queue it came from */
+int hm_smmu_log_cmd(HmSmmu *s, const uint64_t cmd[2], int sync_err,
+                    int vcmdq)
 {
     if (s->log_len == s->log_cap) {
         size_t n = s->log_cap ? s->log_cap * 2 : 256;
@@ -155,8 +158,9 @@ static int hm_smmu_log_cmd(HmSmmu *s, const uint64_t cmd[2], int sync_err)
     }
     s->log[s->log_len].cmd[0] = cmd[0];
     s->log[s->log_len].cmd[1] = cmd[1];
-    s->log[s->log_len].batch = s->batches;
+    s->log[s->log_len].batch = vcmdq < 0 ? s->batches : 0;
     s->log[s->log_len].sync_errno = sync_err;
+    s->log[s->log_len].vcmdq = vcmdq;
     s->log_len++;
     return 0;
 }
@@ -187,13 +191,13 @@ int hm_smmu_issue_cmdlist(HmSmmu *s, const uint64_t (*cmds)[2], size_t n)
 
     s->batches++;
     for (size_t i = 0; i < n; i++) {
-        if (hm_smmu_log_cmd(s, cmds[i], 0)) {
+        if (hm_smmu_log_cmd(s, cmds[i], 0, -1)) {
             return -ENOMEM;
         }
     }
     s->syncs++;
     err = hm_smmu_sync_fault(s);
-    hm_smmu_log_cmd(s, sync, err);
+    hm_smmu_log_cmd(s, sync, err, -1);
     return err ? -err : 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Host model: vIOMMU, vDEVICE and HW queue allocation, as
- * drivers/iommu/iommufd/viommu.c.
+ * Host model: vIOMMU and vDEVICE allocation, as
+ * drivers/iommu/iommufd/viommu.c (HW queues: hm-cmdqv.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,8 +31,9 @@ int hm_ioctl_viommu_alloc(HmUcmd *u, void *p)
     if (!idev->dev->canwbs && !HM_IDR3_FWB(s->prof.idr[3])) {
         return -EOPNOTSUPP;
     }
-    if (cmd->type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3) {
-        /* no implementation ops (e.g. Tegra241 CMDQV) on these hosts */
+    if (cmd->type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3 &&
+        (cmd->type != IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV || !s->prof.cmdqv)) {
+        /* no implementation ops for that type on this SMMU */
         return -EOPNOTSUPP;
     }
     s2 = (HmHwpt *)hm_obj_get(u->ctx, cmd->hwpt_id, HM_OBJ_HWPT_PAGING);
@@ -55,6 +56,15 @@ int hm_ioctl_viommu_alloc(HmUcmd *u, void *p)
     v->smmu = s;
     v->type = cmd->type;
     v->vmid = s2->vmid;
+    v->vintf = -1;
+    if (cmd->type == IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV) {
+        int rc = hm_cmdqv_viommu_init(u, v, cmd);
+
+        if (rc) {
+            hm_obj_remove(&v->obj);
+            return rc;
+        }
+    }
     cmd->out_viommu_id = v->obj.id;
     u->respond = true;
     return 0;
@@ -79,6 +89,7 @@ int hm_ioctl_vdevice_alloc(HmUcmd *u, void *p)
 {
     struct iommu_vdevice_alloc *cmd = p;
     HmVdevice *vd;
+    int rc;
     HmViommu *v;
     HmIdev *idev;
 
@@ -109,29 +120,12 @@ int hm_ioctl_vdevice_alloc(HmUcmd *u, void *p)
     idev->obj.users++;
     idev->vdev = vd;
     vd->virt_id = cmd->virt_id;
+    rc = hm_cmdqv_vdevice_init(vd);
+    if (rc) {
+        hm_obj_remove(&vd->obj);
+        return rc;
+    }
     cmd->out_vdevice_id = vd->obj.id;
     u->respond = true;
     return 0;
-}
-
-int hm_ioctl_hw_queue_alloc(HmUcmd *u, void *p)
-{
-    struct iommu_hw_queue_alloc *cmd = p;
-    uint64_t last;
-
-    if (cmd->flags || cmd->type == IOMMU_HW_QUEUE_TYPE_DEFAULT) {
-        return -EOPNOTSUPP;
-    }
-    if (!cmd->length) {
-        return -EINVAL;
-    }
-    if (__builtin_add_overflow(cmd->nesting_parent_iova, cmd->length - 1,
-                               &last)) {
-        return -EOVERFLOW;
-    }
-    if (!hm_obj_get(u->ctx, cmd->viommu_id, HM_OBJ_VIOMMU)) {
-        return -ENOENT;
-    }
-    /* a plain arm-smmu-v3 vIOMMU has no HW queue ops (no CMDQV) */
-    return -EOPNOTSUPP;
 }

@@ -220,11 +220,11 @@ int hm_client_signal_msi(HmClient *c, const char *dev, unsigned vector)
     return hm_client_signal(c, "msi", dev, vector);
 }
 
-long hm_client_get_cmds(HmClient *c, const char *smmu, uint64_t (*cmds)[2],
-                        size_t max)
+long hm_client_get_cmds_src(HmClient *c, const char *smmu,
+                            uint64_t (*cmds)[2], int *src, size_t max)
 {
     const char *p, *end;
-    int64_t total;
+    int64_t total, q;
     size_t i;
     int rc = hm_client_cmdf(c, "cmds %s", smmu);
 
@@ -238,8 +238,21 @@ long hm_client_get_cmds(HmClient *c, const char *smmu, uint64_t (*cmds)[2],
             break;
         }
         hm_strtou64(end + 1, &p, 16, &cmds[i][1]);
+        q = -1;
+        if (p[0] == '@' && p[1] == 'v') {
+            hm_strtoi64(p + 2, &p, 10, &q);
+        }
+        if (src) {
+            src[i] = q;
+        }
     }
     return total;
+}
+
+long hm_client_get_cmds(HmClient *c, const char *smmu, uint64_t (*cmds)[2],
+                        size_t max)
+{
+    return hm_client_get_cmds_src(c, smmu, cmds, NULL, max);
 }
 
 int hm_client_clear_cmds(HmClient *c, const char *smmu)

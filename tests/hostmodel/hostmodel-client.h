@@ -66,6 +66,12 @@ int hm_client_signal_msi(HmClient *c, const char *dev, unsigned vector);
  */
 long hm_client_get_cmds(HmClient *c, const char *smmu, uint64_t (*cmds)[2],
                         size_t max);
+/*
+ * The same, and where each came from: src[i] is -1 for the SMMU's own
+ * queue, else the index of the CMDQV VCMDQ the hardware consumed it from
+ */
+long hm_client_get_cmds_src(HmClient *c, const char *smmu,
+                            uint64_t (*cmds)[2], int *src, size_t max);
 /* Forget the command log of one SMMU, or of all when smmu is NULL. */
 int hm_client_clear_cmds(HmClient *c, const char *smmu);
 

@@ -23,7 +23,7 @@ HM_CFLAGS_ALL := -std=gnu11 $(HM_CFLAGS) -Wall -Wextra -fPIC -pthread \
 
 # hm-iommufd.c and the files after it follow drivers/iommu/iommufd/
 HM_LIB_NAMES := hm-main hm-uaccess hm-config hm-iommufd hm-ioas hm-hwpt \
-                hm-viommu hm-device hm-eventq hm-smmu hm-vfio hm-vfio-pci \
+                hm-viommu hm-cmdqv hm-device hm-eventq hm-smmu hm-vfio hm-vfio-pci \
                 hm-log hm-control
 HM_LIB_OBJS := $(patsubst %,$(HM_OUT)/%.o,$(HM_LIB_NAMES))
 HM_HEADERS := $(HOSTMODEL_DIR)/hm-internal.h \
@@ -31,7 +31,7 @@ HM_HEADERS := $(HOSTMODEL_DIR)/hm-internal.h \
 
 # One test program: main() and the harness, then the tests by area
 HM_TEST_NAMES := test-hostmodel test-hm-iommufd test-hm-ioas test-hm-hwpt \
-                 test-hm-device test-hm-viommu test-hm-smmu test-hm-eventq \
+                 test-hm-device test-hm-viommu test-hm-cmdqv test-hm-smmu test-hm-eventq \
                  test-hm-vfio test-hm-control
 HM_TEST_OBJS := $(patsubst %,$(HM_OUT)/%.o,$(HM_TEST_NAMES))
 

@@ -384,6 +384,12 @@ int main(int argc, char **argv)
     run("invalidate_entry_num_on_bad_command", t_inv_entry_num_bad_cmd);
     run("invalidate_entry_num_on_failed_sync", t_inv_entry_num_failed_sync);
     run("invalidate_targets", t_inv_targets);
+    run("cmdqv_hw_info", t_cmdqv_hw_info);
+    run("cmdqv_viommu_alloc_vintfs", t_cmdqv_viommu_alloc);
+    run("cmdqv_mmap_rules", t_cmdqv_mmap_rules);
+    run("cmdqv_hw_queue_rules", t_cmdqv_hw_queue_rules);
+    run("cmdqv_vdevice_sid_table", t_cmdqv_vdevice_sids);
+    run("cmdqv_hardware_consumes", t_cmdqv_consume);
     run("veventq_alloc_rules", t_veventq_alloc_rules);
     run("veventq_forward_with_vsid", t_veventq_forward);
     run("veventq_not_forwarded", t_veventq_not_forwarded);

@@ -151,6 +151,14 @@ bool t_destroy_viommu_busy(void);
 bool t_vdevice_rules(void);
 bool t_vdevice_goes_with_device(void);
 
+/* test-hm-cmdqv.c */
+bool t_cmdqv_hw_info(void);
+bool t_cmdqv_viommu_alloc(void);
+bool t_cmdqv_mmap_rules(void);
+bool t_cmdqv_hw_queue_rules(void);
+bool t_cmdqv_vdevice_sids(void);
+bool t_cmdqv_consume(void);
+
 /* test-hm-smmu.c */
 bool t_vste_v0_accepted(void);
 bool t_vste_word0_bits(void);
