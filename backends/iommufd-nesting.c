@@ -7,6 +7,7 @@
 
 #include "qemu/osdep.h"
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <linux/iommufd.h>
 #include "qapi/error.h"
 #include "system/iommufd-nesting.h"
@@ -35,15 +36,18 @@ static const char *iommufd_backend_viommu_alloc_hint(int err)
     }
 }
 
-bool iommufd_backend_alloc_viommu(IOMMUFDBackend *be, uint32_t dev_id,
-                                  uint32_t type, uint32_t s2_hwpt_id,
-                                  uint32_t *out_viommu_id, Error **errp)
+bool iommufd_backend_alloc_viommu_data(IOMMUFDBackend *be, uint32_t dev_id,
+                                       uint32_t type, uint32_t s2_hwpt_id,
+                                       void *data, uint32_t data_len,
+                                       uint32_t *out_viommu_id, Error **errp)
 {
     struct iommu_viommu_alloc cmd = {
         .size = sizeof(cmd),
         .type = type,
         .dev_id = dev_id,
         .hwpt_id = s2_hwpt_id,
+        .data_len = data_len,
+        .data_uptr = (uintptr_t)data,
     };
     int ret = ioctl(be->fd, IOMMU_VIOMMU_ALLOC, &cmd);
     int err = ret ? errno : 0;
@@ -52,12 +56,102 @@ bool iommufd_backend_alloc_viommu(IOMMUFDBackend *be, uint32_t dev_id,
                                        cmd.out_viommu_id, err);
     if (ret) {
         error_setg_errno(errp, err, "IOMMU_VIOMMU_ALLOC (dev_id %u, "
-                         "s2 hwpt %u) failed: %s", dev_id, s2_hwpt_id,
+                         "s2 hwpt %u, type %u) failed: %s", dev_id,
+                         s2_hwpt_id, type,
+                         err == ENOSPC ? "the host CMDQV has no VINTF left "
+                         "for another VM" :
                          iommufd_backend_viommu_alloc_hint(err));
         return false;
     }
     *out_viommu_id = cmd.out_viommu_id;
     return true;
+}
+
+bool iommufd_backend_alloc_viommu(IOMMUFDBackend *be, uint32_t dev_id,
+                                  uint32_t type, uint32_t s2_hwpt_id,
+                                  uint32_t *out_viommu_id, Error **errp)
+{
+    return iommufd_backend_alloc_viommu_data(be, dev_id, type, s2_hwpt_id,
+                                             NULL, 0, out_viommu_id, errp);
+}
+
+bool iommufd_backend_get_cmdqv_info(IOMMUFDBackend *be, uint32_t dev_id,
+                                    struct iommu_hw_info_tegra241_cmdqv *info,
+                                    Error **errp)
+{
+    struct iommu_hw_info cmd = {
+        .size = sizeof(cmd),
+        .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+        .dev_id = dev_id,
+        .data_len = sizeof(*info),
+        .data_uptr = (uintptr_t)info,
+        .in_data_type = IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV,
+    };
+    int ret = ioctl(be->fd, IOMMU_GET_HW_INFO, &cmd);
+    int err = ret ? errno : 0;
+
+    trace_iommufd_backend_get_cmdqv_info(be->fd, dev_id, cmd.out_data_type,
+                                         err);
+    if (!ret && cmd.out_data_type != IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV) {
+        /* a kernel before the input type answers with its default */
+        err = EOPNOTSUPP;
+    }
+    if (err) {
+        error_setg_errno(errp, err, "IOMMU_GET_HW_INFO of the Tegra241 "
+                         "CMDQV type (dev_id %u) failed: the host SMMU has "
+                         "no CMDQV, or the kernel does not offer it (Linux "
+                         "6.17 or later with CONFIG_TEGRA241_CMDQV)", dev_id);
+        return false;
+    }
+    return true;
+}
+
+bool iommufd_backend_alloc_hw_queue(IOMMUFDBackend *be, uint32_t viommu_id,
+                                    uint32_t type, uint32_t index,
+                                    uint64_t iova, uint64_t length,
+                                    uint32_t *out_id, Error **errp)
+{
+    struct iommu_hw_queue_alloc cmd = {
+        .size = sizeof(cmd),
+        .viommu_id = viommu_id,
+        .type = type,
+        .index = index,
+        .nesting_parent_iova = iova,
+        .length = length,
+    };
+    int ret = ioctl(be->fd, IOMMU_HW_QUEUE_ALLOC, &cmd);
+    int err = ret ? errno : 0;
+
+    trace_iommufd_backend_alloc_hw_queue(be->fd, viommu_id, type, index, iova,
+                                         length, cmd.out_hw_queue_id, err);
+    if (ret) {
+        error_setg_errno(errp, err, "IOMMU_HW_QUEUE_ALLOC (viommu %u, index "
+                         "%u, iova 0x%" PRIx64 ", length 0x%" PRIx64 ") "
+                         "failed%s", viommu_id, index, iova, length,
+                         err == EFAULT ? ": the queue's host pages are not "
+                         "contiguous (back guest RAM with huge pages)" :
+                         err == EIO ? ": the queue below it is not "
+                         "allocated" : "");
+        return false;
+    }
+    *out_id = cmd.out_hw_queue_id;
+    return true;
+}
+
+void *iommufd_backend_mmap(IOMMUFDBackend *be, uint64_t offset, size_t length,
+                           Error **errp)
+{
+    void *p = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, be->fd,
+                   offset);
+    int err = p == MAP_FAILED ? errno : 0;
+
+    trace_iommufd_backend_mmap(be->fd, offset, length, err);
+    if (err) {
+        error_setg_errno(errp, err, "mmap of the iommufd at 0x%" PRIx64
+                         " (0x%zx bytes) failed", offset, length);
+        return NULL;
+    }
+    return p;
 }
 
 bool iommufd_backend_alloc_vdevice(IOMMUFDBackend *be, uint32_t viommu_id,

@@ -58,6 +58,36 @@ typedef struct SMMUv3AccelIdr {
     uint32_t guest[6];      /* the table's fields only */
 } SMMUv3AccelIdr;
 
+/* The most logical queues a guest's VINTF gets (the emulated CMDQV's) */
+#define SMMUV3_ACCEL_CMDQV_QUEUES_MAX 8
+
+/* A guest VCMDQ the host runs: IOMMU_HW_QUEUE_ALLOC of a logical queue */
+typedef struct SMMUv3AccelHwQueue {
+    uint32_t id;
+    uint64_t addr, len;
+} SMMUv3AccelHwQueue;
+
+/* cmdqv=on|auto: the host CMDQV's VINTF the guest's runs on */
+typedef struct SMMUv3AccelCmdqv {
+    /* Learnt at cold plug: whether the host has one (auto follows it) */
+    bool resolved;
+    bool host;
+    /* The vIOMMU's VINTF page: its mmap key, the mapping, in the guest */
+    struct iommu_viommu_tegra241_cmdqv alloc_out;
+    uint64_t offset;
+    void *page;
+    MemoryRegion mr;
+    SMMUv3AccelHwQueue hwq[SMMUV3_ACCEL_CMDQV_QUEUES_MAX];
+    /* The host's CMDQV errors for the guest's queues */
+    uint32_t veventq_id;
+    int veventq_fd;
+    IOMMUFDVeventqReader reader;
+
+    uint64_t n_hw_queues;
+    uint64_t n_hw_queue_errors;
+    uint64_t n_errors;
+} SMMUv3AccelCmdqv;
+
 /* Forwarded commands gathered for one IOMMU_HWPT_INVALIDATE, at most */
 #define SMMUV3_ACCEL_BATCH_MAX 256
 
@@ -86,6 +116,8 @@ typedef struct SMMUv3Accel {
     uint32_t veventq_id;
     int veventq_fd;
     IOMMUFDVeventqReader evtq_reader;
+
+    SMMUv3AccelCmdqv cmdqv;
 
     /* MSIs outside RAM this pass; those held for the pass bottom half */
     unsigned pass_msis;
@@ -165,6 +197,24 @@ void smmuv3_accel_evtq_free(SMMUv3Accel *a);
 /* smmuv3-accel-msi.c: the pass bottom half that rations MSIs */
 void smmuv3_accel_msi_init(SMMUv3Accel *a);
 void smmuv3_accel_msi_reset(SMMUv3Accel *a);
+
+/* smmuv3-accel-cmdqv.c: the guest's CMDQV on the host's */
+/*
+ * Whether @idev's host can run the CMDQV the guest has or will have, and
+ * (at cold plug, the first time) learn what it offers
+ */
+bool smmuv3_accel_cmdqv_check_host(SMMUv3Accel *a,
+                                   HostIOMMUDeviceIOMMUFD *idev,
+                                   Error **errp);
+/* The vIOMMU type to allocate, and its data (NULL: none) */
+uint32_t smmuv3_accel_cmdqv_viommu_type(SMMUv3Accel *a, void **data,
+                                        uint32_t *len);
+/* After the vIOMMU: its VINTF page into the guest, the queues to the host */
+bool smmuv3_accel_cmdqv_attach(SMMUv3Accel *a, Error **errp);
+/* Before the vIOMMU goes: the queues back to QEMU, the page out */
+void smmuv3_accel_cmdqv_detach(SMMUv3Accel *a);
+/* IDR1.CMDQS the guest may have: a queue must fit the host's pages */
+unsigned smmuv3_accel_cmdqv_max_cmdqs(SMMUv3Accel *a, unsigned cmdqs);
 
 /* smmuv3-accel-fdt.c: the host MSI window in the guest's device tree */
 void smmuv3_accel_fdt_init(SMMUv3Accel *a);

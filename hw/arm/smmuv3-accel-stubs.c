@@ -7,6 +7,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "smmuv3-accel.h"
+#include "smmuv3-cmdqv-internal.h"
 
 bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 {
@@ -52,4 +53,13 @@ bool smmuv3_accel_irq_msi(SMMUv3State *s, SMMUIrq irq, const Cmd *sync,
 bool smmuv3_accel_msi_ready(SMMUv3State *s, SMMUIrq irq, const Cmd *sync)
 {
     return true;
+}
+
+void smmuv3_accel_cmdqv_sync(SMMUv3State *s)
+{
+}
+
+bool smmuv3_accel_cmdqv_active(SMMUv3State *s)
+{
+    return false;
 }

@@ -37,8 +37,9 @@ static bool smmuv3_accel_check_same_host_smmu(SMMUv3Accel *a,
     uint32_t probe;
     Error *err = NULL;
 
+    /* 20 bits: a CMDQV's StreamID table takes no wider */
     if (!iommufd_backend_alloc_vdevice(a->be, a->viommu_id, idev->devid,
-                                       0xfffff000u | (idev->devid & 0xfff),
+                                       0xff000u | (idev->devid & 0xfff),
                                        &probe, &err)) {
         error_propagate_prepend(errp, err, "the device is not behind the "
                                 "host SMMU of this vSMMU's other devices; "
@@ -114,6 +115,7 @@ static AddressSpace *smmuv3_accel_get_msi_address_space(PCIBus *bus,
 static void smmuv3_accel_free_host_objects(SMMUv3Accel *a)
 {
     trace_smmuv3_accel_host_objects_free(a->viommu_id);
+    smmuv3_accel_cmdqv_detach(a);
     smmuv3_accel_evtq_free(a);
     smmuv3_accel_free_id(a, &a->abort_hwpt_id);
     smmuv3_accel_free_id(a, &a->bypass_hwpt_id);
@@ -146,6 +148,8 @@ smmuv3_accel_alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
                                 Error **errp)
 {
     g_autofree char *why = NULL;
+    uint32_t type, len;
+    void *data;
 
     a->be = idev->iommufd;
     if (idev->hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT) {
@@ -161,9 +165,11 @@ smmuv3_accel_alloc_host_objects(SMMUv3Accel *a, HostIOMMUDeviceIOMMUFD *idev,
         error_prepend(errp, "stage-2 (nest parent) HWPT: ");
         goto fail;
     }
-    if (!iommufd_backend_alloc_viommu(a->be, idev->devid,
-                                      IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
-                                      a->s2_hwpt_id, &a->viommu_id, errp) ||
+    type = smmuv3_accel_cmdqv_viommu_type(a, &data, &len);
+    if (!iommufd_backend_alloc_viommu_data(a->be, idev->devid, type,
+                                           a->s2_hwpt_id, data, len,
+                                           &a->viommu_id, errp) ||
+        !smmuv3_accel_cmdqv_attach(a, errp) ||
         !smmuv3_accel_alloc_shared_hwpt(a, idev->devid,
                                         SMMUV3_ACCEL_STE_CFG_ABORT,
                                         &a->abort_hwpt_id, errp) ||
@@ -233,6 +239,9 @@ static bool smmuv3_accel_set_iommu_device(PCIBus *bus, void *opaque,
     if (a->be && a->be != idev->iommufd) {
         error_setg(errp, "every device behind one arm-smmuv3,accel=on must "
                    "use the same iommufd object");
+        return false;
+    }
+    if (!smmuv3_accel_cmdqv_check_host(a, idev, errp)) {
         return false;
     }
     group = smmuv3_accel_device_host_group(hiod, devfn, errp);
@@ -364,6 +373,7 @@ bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
     a = g_new0(SMMUv3Accel, 1);
     a->smmu = s;
     a->veventq_fd = -1;
+    a->cmdqv.veventq_fd = -1;
     QLIST_INIT(&a->devices);
     smmuv3_accel_idr_baseline(s, &a->idr);
 
@@ -392,6 +402,9 @@ void smmuv3_accel_init_regs(SMMUv3State *s)
         return;
     }
     smmuv3_accel_idr_apply(&a->idr, s->idr);
+    s->idr[1] = FIELD_DP32(s->idr[1], IDR1, CMDQS,
+                           smmuv3_accel_cmdqv_max_cmdqs(
+                               a, FIELD_EX32(s->idr[1], IDR1, CMDQS)));
     smmuv3_accel_cmdq_batch_reset(&a->batch);
     smmuv3_accel_msi_reset(a);
     /* Reset: the SMMU is disabled, GBPA decides, no event queue */

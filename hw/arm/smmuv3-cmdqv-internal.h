@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * arm-smmuv3,x-cmdqv=on: a Tegra241 CMDQ-Virtualization block beside the
+ * arm-smmuv3,cmdqv=on: a Tegra241 CMDQ-Virtualization block beside the
  * emulated SMMU.  Register layout and semantics:
  * docs/devel/arm-smmuv3-accel-cmdqv.rst.
  */
@@ -14,7 +14,11 @@
 #include "smmuv3-cmdqv.h"
 #include "smmuv3-internal.h"
 
-/* As a Grace part: VINTF0 for the host kernel, the others for its guests */
+/*
+ * The emulated one, as a Grace part: VINTF0 for the host kernel, the
+ * others for its guests.  With accel=on the guest gets one VINTF, whose
+ * queues are the host's (smmuv3-accel-cmdqv.c), at most as many.
+ */
 #define SMMUV3_CMDQV_VINTFS_LOG2    2
 #define SMMUV3_CMDQV_VCMDQS_LOG2    3
 #define SMMUV3_CMDQV_SIDS_LOG2      4
@@ -22,7 +26,8 @@
 #define SMMUV3_CMDQV_VINTFS         (1 << SMMUV3_CMDQV_VINTFS_LOG2)
 #define SMMUV3_CMDQV_VCMDQS         (1 << SMMUV3_CMDQV_VCMDQS_LOG2)
 #define SMMUV3_CMDQV_SIDS           (1 << SMMUV3_CMDQV_SIDS_LOG2)
-#define SMMUV3_CMDQV_LVCMDQS        (SMMUV3_CMDQV_VCMDQS / SMMUV3_CMDQV_VINTFS)
+/* accel=on before a host says more (as upstream: two) */
+#define SMMUV3_CMDQV_ACCEL_VCMDQS   2
 
 /* The CONFIG page, the global VCMDQ pages, then two pages a VINTF */
 #define SMMUV3_CMDQV_PAGE0          0x10000
@@ -30,9 +35,8 @@
 #define SMMUV3_CMDQV_VINTF_PAGES    0x30000
 #define SMMUV3_CMDQV_VINTF_STRIDE   0x20000
 #define SMMUV3_CMDQV_VCMDQ_STRIDE   0x80
-#define SMMUV3_CMDQV_SIZE           (SMMUV3_CMDQV_VINTF_PAGES + \
-                                     SMMUV3_CMDQV_VINTFS * \
-                                     SMMUV3_CMDQV_VINTF_STRIDE)
+#define SMMUV3_CMDQV_SIZE(vintfs)   (SMMUV3_CMDQV_VINTF_PAGES + \
+                                     (vintfs) * SMMUV3_CMDQV_VINTF_STRIDE)
 
 REG32(CMDQV_CONFIG,         0x000)
     FIELD(CMDQV_CONFIG, EN,             0, 1)
@@ -88,6 +92,8 @@ typedef struct SMMUv3Cmdqv SMMUv3Cmdqv;
 
 typedef struct SMMUv3CmdqvVcmdq {
     SMMUv3Cmdqv *cmdqv;
+    /* accel=on: its registers in the host VINTF page, while it is there */
+    uint32_t *hw;
     uint32_t alloc;             /* its CMDQ_ALLOC */
     SMMUQueue q;                /* BASE, PROD, CONS */
     uint32_t config;
@@ -107,11 +113,43 @@ struct SMMUv3Cmdqv {
     MemoryRegion mmio;
     qemu_irq irq;
     Error *migration_blocker;
+    /* What PARAM says: the emulated part's, or what accel=on offers */
+    bool accel;
+    unsigned version;
+    unsigned vintfs;
+    unsigned vcmdqs;
+    unsigned sids_log2;
 
     uint32_t config;
     uint64_t vintf_int_mask;
     SMMUv3CmdqvVintf vintf[SMMUV3_CMDQV_VINTFS];
     SMMUv3CmdqvVcmdq vcmdq[SMMUV3_CMDQV_VCMDQS];
 };
+
+/* The guest's VCMDQ @q runs in the host's VINTF (accel=on) */
+static inline bool smmuv3_cmdqv_vcmdq_in_host(const SMMUv3CmdqvVcmdq *q)
+{
+    return q->hw;
+}
+
+/* Whether @q is allocated, and to which VINTF and logical queue */
+bool smmuv3_cmdqv_allocated(const SMMUv3CmdqvVcmdq *q, unsigned *v,
+                            unsigned *l);
+/* The VCMDQ VINTF @v's logical queue @l is, or NULL when unallocated */
+SMMUv3CmdqvVcmdq *smmuv3_cmdqv_lookup(SMMUv3Cmdqv *c, unsigned v,
+                                      unsigned l);
+/* Its guest address and size in bytes, from BASE; 0 when not set */
+uint64_t smmuv3_cmdqv_vcmdq_addr(const SMMUv3CmdqvVcmdq *q, uint64_t *len);
+/* Run what a queue that came back from the host left to do */
+void smmuv3_cmdqv_consume_all(SMMUv3Cmdqv *c);
+void smmuv3_cmdqv_raise_error(SMMUv3Cmdqv *c);
+
+/*
+ * smmuv3-accel-cmdqv.c (accel=on): the guest's VINTF0 queues as the
+ * host's, after any write that may change which of them the host runs
+ */
+void smmuv3_accel_cmdqv_sync(SMMUv3State *s);
+/* Whether the guest is given the CMDQV (cmdqv=on, or auto and the host's) */
+bool smmuv3_accel_cmdqv_active(SMMUv3State *s);
 
 #endif

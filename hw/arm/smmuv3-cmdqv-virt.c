@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * arm-smmuv3,x-cmdqv=on on the virt machine: how a guest finds the CMDQV
+ * arm-smmuv3,cmdqv=on on the virt machine: how a guest finds the CMDQV
  * beside its SMMU.  Linux looks for it from the SMMU's description: in a
  * device tree, the SMMU node is compatible with "nvidia,tegra264-smmu" and
  * its "nvidia,cmdqv" names the CMDQV's node; under ACPI, a DSDT device
@@ -58,7 +58,7 @@ void smmuv3_cmdqv_fdt_add(VirtMachineState *vms, Object *smmu,
     qemu_fdt_add_subnode(fdt, node);
     qemu_fdt_setprop_string(fdt, node, "compatible", SMMUV3_CMDQV_COMPAT);
     qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, base,
-                                 2, SMMUV3_CMDQV_SIZE);
+                                 2, smmuv3_cmdqv_mmio_size(smmu));
     qemu_fdt_setprop_cells(fdt, node, "interrupts", GIC_FDT_IRQ_TYPE_SPI,
                            spi, GIC_FDT_IRQ_FLAGS_EDGE_LO_HI);
     qemu_fdt_setprop_cell(fdt, node, "phandle", phandle);
@@ -89,7 +89,7 @@ void smmuv3_cmdqv_acpi_add(Aml *scope, VirtMachineState *vms, Object *smmu,
     aml_append(dev, aml_name_decl("_UID", aml_int(iort_id)));
     aml_append(dev, aml_name_decl("_CCA", aml_int(1)));
     crs = aml_resource_template();
-    aml_append(crs, aml_memory32_fixed(base, SMMUV3_CMDQV_SIZE,
+    aml_append(crs, aml_memory32_fixed(base, smmuv3_cmdqv_mmio_size(smmu),
                                        AML_READ_WRITE));
     aml_append(crs, aml_interrupt(AML_CONSUMER, AML_EDGE, AML_ACTIVE_HIGH,
                                   AML_EXCLUSIVE, &gsi, 1));

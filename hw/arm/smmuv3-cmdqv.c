@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * arm-smmuv3,x-cmdqv=on: the registers of a Tegra241 CMDQ-Virtualization
+ * arm-smmuv3,cmdqv=on: the registers of a Tegra241 CMDQ-Virtualization
  * block beside the emulated SMMU, as a Grace host's kernel finds them.
  *
  * The CONFIG page holds the global registers, a CMDQ_ALLOC per VCMDQ
@@ -31,6 +31,10 @@
 
 static bool smmuv3_cmdqv_vcmdq_error(const SMMUv3CmdqvVcmdq *q)
 {
+    if (smmuv3_cmdqv_vcmdq_in_host(q)) {
+        return qatomic_read(&q->hw[R_VCMDQ_GERROR]) !=
+               qatomic_read(&q->hw[R_VCMDQ_GERRORN]);
+    }
     return q->gerror != q->gerrorn;
 }
 
@@ -38,20 +42,20 @@ static bool smmuv3_cmdqv_vcmdq_error(const SMMUv3CmdqvVcmdq *q)
  * Whether @q is allocated, to a VINTF (*@v) and logical index (*@l) that
  * exist: an allocation out of their range gives the queue to no one
  */
-static bool smmuv3_cmdqv_allocated(const SMMUv3CmdqvVcmdq *q, unsigned *v,
-                                   unsigned *l)
+bool smmuv3_cmdqv_allocated(const SMMUv3CmdqvVcmdq *q, unsigned *v,
+                            unsigned *l)
 {
+    SMMUv3Cmdqv *c = q->cmdqv;
+
     *v = FIELD_EX32(q->alloc, CMDQ_ALLOC, VINTF);
     *l = FIELD_EX32(q->alloc, CMDQ_ALLOC, LVCMDQ);
     return FIELD_EX32(q->alloc, CMDQ_ALLOC, ALLOCATED) &&
-           *v < SMMUV3_CMDQV_VINTFS && *l < SMMUV3_CMDQV_LVCMDQS;
+           *v < c->vintfs && *l < c->vcmdqs / c->vintfs;
 }
 
-/* The VCMDQ a VINTF's logical queue @l is, or NULL when unallocated */
-static SMMUv3CmdqvVcmdq *smmuv3_cmdqv_lookup(SMMUv3Cmdqv *c, unsigned v,
-                                             unsigned l)
+SMMUv3CmdqvVcmdq *smmuv3_cmdqv_lookup(SMMUv3Cmdqv *c, unsigned v, unsigned l)
 {
-    for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
+    for (int i = 0; i < c->vcmdqs; i++) {
         unsigned qv, ql;
 
         if (smmuv3_cmdqv_allocated(&c->vcmdq[i], &qv, &ql) &&
@@ -62,12 +66,21 @@ static SMMUv3CmdqvVcmdq *smmuv3_cmdqv_lookup(SMMUv3Cmdqv *c, unsigned v,
     return NULL;
 }
 
+uint64_t smmuv3_cmdqv_vcmdq_addr(const SMMUv3CmdqvVcmdq *q, uint64_t *len)
+{
+    uint64_t addr = q->q.base & MAKE_64BIT_MASK(5, 43);
+
+    /* LOG2SIZE counts entries of 16 bytes; the host checks the limits */
+    *len = addr ? (uint64_t)sizeof(Cmd) << extract64(q->q.base, 0, 5) : 0;
+    return addr;
+}
+
 /* Bit l: VINTF @v's logical queue l has an error */
 static uint64_t smmuv3_cmdqv_lvcmdq_err_map(SMMUv3Cmdqv *c, unsigned v)
 {
     uint64_t map = 0;
 
-    for (unsigned l = 0; l < SMMUV3_CMDQV_LVCMDQS; l++) {
+    for (unsigned l = 0; l < c->vcmdqs / c->vintfs; l++) {
         SMMUv3CmdqvVcmdq *q = smmuv3_cmdqv_lookup(c, v, l);
 
         if (q && smmuv3_cmdqv_vcmdq_error(q)) {
@@ -81,7 +94,7 @@ static uint64_t smmuv3_cmdqv_vintf_err_map(SMMUv3Cmdqv *c)
 {
     uint64_t map = 0;
 
-    for (unsigned v = 0; v < SMMUV3_CMDQV_VINTFS; v++) {
+    for (unsigned v = 0; v < c->vintfs; v++) {
         if (smmuv3_cmdqv_lvcmdq_err_map(c, v)) {
             map |= BIT_ULL(v);
         }
@@ -89,15 +102,14 @@ static uint64_t smmuv3_cmdqv_vintf_err_map(SMMUv3Cmdqv *c)
     return map;
 }
 
-static uint32_t smmuv3_cmdqv_param(void)
+static uint32_t smmuv3_cmdqv_param(SMMUv3Cmdqv *c)
 {
     uint32_t p = 0;
 
-    p = FIELD_DP32(p, CMDQV_PARAM, VER, SMMUV3_CMDQV_VERSION);
-    p = FIELD_DP32(p, CMDQV_PARAM, NUM_VCMDQ_LOG2, SMMUV3_CMDQV_VCMDQS_LOG2);
-    p = FIELD_DP32(p, CMDQV_PARAM, NUM_VINTF_LOG2, SMMUV3_CMDQV_VINTFS_LOG2);
-    return FIELD_DP32(p, CMDQV_PARAM, NUM_SID_PER_VM_LOG2,
-                      SMMUV3_CMDQV_SIDS_LOG2);
+    p = FIELD_DP32(p, CMDQV_PARAM, VER, c->version);
+    p = FIELD_DP32(p, CMDQV_PARAM, NUM_VCMDQ_LOG2, ctz32(c->vcmdqs));
+    p = FIELD_DP32(p, CMDQV_PARAM, NUM_VINTF_LOG2, ctz32(c->vintfs));
+    return FIELD_DP32(p, CMDQV_PARAM, NUM_SID_PER_VM_LOG2, c->sids_log2);
 }
 
 /* A 32-bit word of a 64-bit register: @off's bit 2 says which */
@@ -116,11 +128,17 @@ static bool smmuv3_cmdqv_halted(void *opaque)
     return smmuv3_cmdqv_vcmdq_error(opaque);
 }
 
+/* Whether the word at @off of a SID table is one of its slots */
+static bool smmuv3_cmdqv_sid_slot(SMMUv3Cmdqv *c, hwaddr off)
+{
+    return off / 4 < (1u << c->sids_log2);
+}
+
 /* Whether VINTF @v holds StreamID @vsid in its match table; its pSID */
 static bool smmuv3_cmdqv_sid(SMMUv3CmdqvVintf *vi, uint32_t vsid,
                              uint32_t *psid)
 {
-    for (int i = 0; i < SMMUV3_CMDQV_SIDS; i++) {
+    for (int i = 0; i < ARRAY_SIZE(vi->sid_match); i++) {
         if (FIELD_EX32(vi->sid_match[i], VINTF_SID_MATCH, ENABLE) &&
             FIELD_EX32(vi->sid_match[i], VINTF_SID_MATCH, VIRT_SID) == vsid) {
             *psid = vi->sid_replace[i];
@@ -153,6 +171,10 @@ static int smmuv3_cmdqv_filter(void *opaque, Cmd *cmd)
                                  FIELD_EX32(vi->config, VINTF_CONFIG, VMID));
         return SMMU_CERROR_NONE;
     case SMMU_CMD_ATC_INV:
+        if (q->cmdqv->accel) {
+            /* QEMU runs it for now: the guest's StreamIDs are its own */
+            return SMMU_CERROR_NONE;
+        }
         if (!smmuv3_cmdqv_sid(vi, CMD_SID(cmd), &psid)) {
             return SMMU_CERROR_ILL;
         }
@@ -166,13 +188,18 @@ static int smmuv3_cmdqv_filter(void *opaque, Cmd *cmd)
     return SMMU_CERROR_ILL;
 }
 
+void smmuv3_cmdqv_raise_error(SMMUv3Cmdqv *c)
+{
+    qemu_irq_pulse(c->irq);
+}
+
 static void smmuv3_cmdqv_error(void *opaque, int err)
 {
     SMMUv3CmdqvVcmdq *q = opaque;
 
     q->q.cons = FIELD_DP32(q->q.cons, VCMDQ_CONS, ERR, err);
     q->gerror = q->gerrorn ^ SMMUV3_CMDQV_GERROR_CMDQ;
-    qemu_irq_pulse(q->cmdqv->irq);
+    smmuv3_cmdqv_raise_error(q->cmdqv);
 }
 
 /* Consume @q if its CMDQV, its VINTF and the queue itself are enabled */
@@ -188,7 +215,8 @@ static void smmuv3_cmdqv_consume(SMMUv3CmdqvVcmdq *q)
         .opaque = q,
     };
 
-    if (!FIELD_EX32(c->config, CMDQV_CONFIG, EN) ||
+    if (smmuv3_cmdqv_vcmdq_in_host(q) ||
+        !FIELD_EX32(c->config, CMDQV_CONFIG, EN) ||
         !smmuv3_cmdqv_allocated(q, &v, &l) ||
         !FIELD_EX32(c->vintf[v].config, VINTF_CONFIG, EN) ||
         !FIELD_EX32(q->config, VCMDQ_CONFIG, EN)) {
@@ -202,9 +230,9 @@ static void smmuv3_cmdqv_consume(SMMUv3CmdqvVcmdq *q)
  * After an enable or an allocation: a queue whose PROD moved while it
  * could not run runs now, as the hardware's would
  */
-static void smmuv3_cmdqv_consume_all(SMMUv3Cmdqv *c)
+void smmuv3_cmdqv_consume_all(SMMUv3Cmdqv *c)
 {
-    for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
+    for (int i = 0; i < c->vcmdqs; i++) {
         smmuv3_cmdqv_consume(&c->vcmdq[i]);
     }
 }
@@ -221,6 +249,10 @@ static uint32_t smmuv3_cmdqv_vcmdq_read(SMMUv3CmdqvVcmdq *q, bool page1,
             return smmuv3_cmdqv_half(q->cons_indx_base, reg);
         }
         return 0;
+    }
+    if (smmuv3_cmdqv_vcmdq_in_host(q)) {
+        /* the host's registers, as its global pages would show them */
+        return reg <= A_VCMDQ_GERRORN ? qatomic_read(&q->hw[reg / 4]) : 0;
     }
     switch (reg) {
     case A_VCMDQ_CONS:
@@ -249,11 +281,21 @@ static void smmuv3_cmdqv_vcmdq_write(SMMUv3CmdqvVcmdq *q, bool page1,
             q->q.base = smmuv3_cmdqv_set_half(q->q.base, reg, val) &
                         SMMUV3_CMDQV_BASE_MASK;
             q->q.log2size = MIN(extract64(q->q.base, 0, 5), SMMU_CMDQS);
+            if (q->cmdqv->accel) {
+                smmuv3_accel_cmdqv_sync(q->cmdqv->smmu);
+            }
             break;
         case A_VCMDQ_CONS_INDX_BASE:
             q->cons_indx_base = smmuv3_cmdqv_set_half(q->cons_indx_base,
                                                       reg, val);
             break;
+        }
+        return;
+    }
+    if (smmuv3_cmdqv_vcmdq_in_host(q)) {
+        if (reg <= A_VCMDQ_GERRORN && reg != A_VCMDQ_STATUS &&
+            reg != A_VCMDQ_GERROR) {
+            qatomic_set(&q->hw[reg / 4], val);
         }
         return;
     }
@@ -288,9 +330,11 @@ static uint32_t smmuv3_cmdqv_vintf_read(SMMUv3Cmdqv *c, unsigned v,
         return FIELD_DP32(0, VINTF_STATUS, ENABLED,
                           FIELD_EX32(vi->config, VINTF_CONFIG, EN));
     case A_VINTF_SID_MATCH ... A_VINTF_SID_REPLACE - 4:
-        return vi->sid_match[(reg - A_VINTF_SID_MATCH) / 4];
+        return smmuv3_cmdqv_sid_slot(c, reg - A_VINTF_SID_MATCH) ?
+               vi->sid_match[(reg - A_VINTF_SID_MATCH) / 4] : 0;
     case A_VINTF_SID_REPLACE ... A_VINTF_LVCMDQ_ERR_MAP - 4:
-        return vi->sid_replace[(reg - A_VINTF_SID_REPLACE) / 4];
+        return smmuv3_cmdqv_sid_slot(c, reg - A_VINTF_SID_REPLACE) ?
+               vi->sid_replace[(reg - A_VINTF_SID_REPLACE) / 4] : 0;
     case A_VINTF_LVCMDQ_ERR_MAP ... A_VINTF_LVCMDQ_ERR_MAP + 0xc:
         /* 128 bits; the VINTF has fewer queues than 64 */
         return reg < A_VINTF_LVCMDQ_ERR_MAP + 8 ?
@@ -306,41 +350,62 @@ static void smmuv3_cmdqv_vintf_write(SMMUv3Cmdqv *c, unsigned v, hwaddr reg,
 
     switch (reg) {
     case A_VINTF_CONFIG:
+        /* a guest's VINTF is never its own hypervisor's (HYP_OWN reads 0) */
         vi->config = val & (R_VINTF_CONFIG_EN_MASK |
                             R_VINTF_CONFIG_VMID_MASK |
-                            R_VINTF_CONFIG_HYP_OWN_MASK);
+                            (c->accel ? 0 : R_VINTF_CONFIG_HYP_OWN_MASK));
         smmuv3_cmdqv_consume_all(c);
         break;
     case A_VINTF_SID_MATCH ... A_VINTF_SID_REPLACE - 4:
-        vi->sid_match[(reg - A_VINTF_SID_MATCH) / 4] =
-            val & (R_VINTF_SID_MATCH_ENABLE_MASK |
-                   R_VINTF_SID_MATCH_VIRT_SID_MASK);
+        if (smmuv3_cmdqv_sid_slot(c, reg - A_VINTF_SID_MATCH)) {
+            vi->sid_match[(reg - A_VINTF_SID_MATCH) / 4] =
+                val & (R_VINTF_SID_MATCH_ENABLE_MASK |
+                       R_VINTF_SID_MATCH_VIRT_SID_MASK);
+        }
         break;
     case A_VINTF_SID_REPLACE ... A_VINTF_LVCMDQ_ERR_MAP - 4:
-        vi->sid_replace[(reg - A_VINTF_SID_REPLACE) / 4] = val;
+        if (smmuv3_cmdqv_sid_slot(c, reg - A_VINTF_SID_REPLACE)) {
+            vi->sid_replace[(reg - A_VINTF_SID_REPLACE) / 4] = val;
+        }
         break;
     }
 }
 
+/* The VCMDQ whose CMDQ_ALLOC is at @off of the CONFIG page, or NULL */
+static SMMUv3CmdqvVcmdq *smmuv3_cmdqv_alloc_at(SMMUv3Cmdqv *c, hwaddr off)
+{
+    if (off < A_CMDQ_ALLOC || off >= A_CMDQ_ALLOC + 4 * c->vcmdqs) {
+        return NULL;
+    }
+    return &c->vcmdq[(off - A_CMDQ_ALLOC) / 4];
+}
+
+/* The VINTF whose block holds @off of the CONFIG page, or -1 */
+static int smmuv3_cmdqv_vintf_at(SMMUv3Cmdqv *c, hwaddr off)
+{
+    if (off < A_VINTF_BLOCK ||
+        off >= A_VINTF_BLOCK + SMMUV3_CMDQV_VINTF_BLOCK * c->vintfs) {
+        return -1;
+    }
+    return (off - A_VINTF_BLOCK) / SMMUV3_CMDQV_VINTF_BLOCK;
+}
+
 static uint32_t smmuv3_cmdqv_config_read(SMMUv3Cmdqv *c, hwaddr off)
 {
-    hwaddr alloc_end = A_CMDQ_ALLOC + 4 * SMMUV3_CMDQV_VCMDQS;
-    hwaddr vintf_end = A_VINTF_BLOCK +
-                       SMMUV3_CMDQV_VINTF_BLOCK * SMMUV3_CMDQV_VINTFS;
+    SMMUv3CmdqvVcmdq *q = smmuv3_cmdqv_alloc_at(c, off);
+    int v = smmuv3_cmdqv_vintf_at(c, off);
 
-    if (off >= A_CMDQ_ALLOC && off < alloc_end) {
-        return c->vcmdq[(off - A_CMDQ_ALLOC) / 4].alloc;
+    if (q) {
+        return q->alloc;
     }
-    if (off >= A_VINTF_BLOCK && off < vintf_end) {
-        return smmuv3_cmdqv_vintf_read(c, (off - A_VINTF_BLOCK) /
-                                       SMMUV3_CMDQV_VINTF_BLOCK,
-                                       off % SMMUV3_CMDQV_VINTF_BLOCK);
+    if (v >= 0) {
+        return smmuv3_cmdqv_vintf_read(c, v, off % SMMUV3_CMDQV_VINTF_BLOCK);
     }
     switch (off) {
     case A_CMDQV_CONFIG:
         return c->config;
     case A_CMDQV_PARAM:
-        return smmuv3_cmdqv_param();
+        return smmuv3_cmdqv_param(c);
     case A_CMDQV_STATUS:
         return FIELD_DP32(0, CMDQV_STATUS, ENABLED,
                           FIELD_EX32(c->config, CMDQV_CONFIG, EN));
@@ -356,8 +421,7 @@ static uint32_t smmuv3_cmdqv_config_read(SMMUv3Cmdqv *c, hwaddr off)
         unsigned first = (off - A_CMDQ_ERR_MAP) / 4 * 32;
         uint32_t map = 0;
 
-        for (unsigned i = first; i < first + 32 &&
-             i < SMMUV3_CMDQV_VCMDQS; i++) {
+        for (unsigned i = first; i < first + 32 && i < c->vcmdqs; i++) {
             if (smmuv3_cmdqv_vcmdq_error(&c->vcmdq[i])) {
                 map |= BIT(i - first);
             }
@@ -371,21 +435,20 @@ static uint32_t smmuv3_cmdqv_config_read(SMMUv3Cmdqv *c, hwaddr off)
 static void smmuv3_cmdqv_config_write(SMMUv3Cmdqv *c, hwaddr off,
                                       uint32_t val)
 {
-    hwaddr alloc_end = A_CMDQ_ALLOC + 4 * SMMUV3_CMDQV_VCMDQS;
-    hwaddr vintf_end = A_VINTF_BLOCK +
-                       SMMUV3_CMDQV_VINTF_BLOCK * SMMUV3_CMDQV_VINTFS;
+    SMMUv3CmdqvVcmdq *q = smmuv3_cmdqv_alloc_at(c, off);
+    int v = smmuv3_cmdqv_vintf_at(c, off);
 
-    if (off >= A_CMDQ_ALLOC && off < alloc_end) {
-        c->vcmdq[(off - A_CMDQ_ALLOC) / 4].alloc =
-            val & (R_CMDQ_ALLOC_ALLOCATED_MASK | R_CMDQ_ALLOC_LVCMDQ_MASK |
-                   R_CMDQ_ALLOC_VINTF_MASK);
+    if (q) {
+        q->alloc = val & (R_CMDQ_ALLOC_ALLOCATED_MASK |
+                          R_CMDQ_ALLOC_LVCMDQ_MASK | R_CMDQ_ALLOC_VINTF_MASK);
+        if (c->accel) {
+            smmuv3_accel_cmdqv_sync(c->smmu);
+        }
         smmuv3_cmdqv_consume_all(c);
         return;
     }
-    if (off >= A_VINTF_BLOCK && off < vintf_end) {
-        smmuv3_cmdqv_vintf_write(c, (off - A_VINTF_BLOCK) /
-                                 SMMUV3_CMDQV_VINTF_BLOCK,
-                                 off % SMMUV3_CMDQV_VINTF_BLOCK, val);
+    if (v >= 0) {
+        smmuv3_cmdqv_vintf_write(c, v, off % SMMUV3_CMDQV_VINTF_BLOCK, val);
         return;
     }
     switch (off) {
@@ -416,12 +479,12 @@ static SMMUv3CmdqvVcmdq *smmuv3_cmdqv_vcmdq_at(SMMUv3Cmdqv *c, hwaddr off,
     if (off < SMMUV3_CMDQV_VINTF_PAGES) {
         *page1 = off >= SMMUV3_CMDQV_PAGE1;
         idx = (off % SMMUV3_CMDQV_PAGE0) / SMMUV3_CMDQV_VCMDQ_STRIDE;
-        return idx < SMMUV3_CMDQV_VCMDQS ? &c->vcmdq[idx] : NULL;
+        return idx < c->vcmdqs ? &c->vcmdq[idx] : NULL;
     }
     off -= SMMUV3_CMDQV_VINTF_PAGES;
     *page1 = off % SMMUV3_CMDQV_VINTF_STRIDE >= SMMUV3_CMDQV_PAGE0;
     idx = (off % SMMUV3_CMDQV_PAGE0) / SMMUV3_CMDQV_VCMDQ_STRIDE;
-    if (idx >= SMMUV3_CMDQV_LVCMDQS) {
+    if (idx >= c->vcmdqs / c->vintfs) {
         return NULL;
     }
     return smmuv3_cmdqv_lookup(c, off / SMMUV3_CMDQV_VINTF_STRIDE, idx);
@@ -477,33 +540,48 @@ static const MemoryRegionOps smmuv3_cmdqv_ops = {
     .impl.max_access_size = 4,
 };
 
+static void smmuv3_cmdqv_init_vcmdqs(SMMUv3Cmdqv *c)
+{
+    for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
+        c->vcmdq[i].cmdqv = c;
+        c->vcmdq[i].q.entry_size = sizeof(Cmd);
+    }
+}
+
 bool smmuv3_cmdqv_realize(SMMUv3State *s, Error **errp)
 {
     SysBusDevice *sbd = SYS_BUS_DEVICE(s);
     SMMUv3Cmdqv *c;
 
-    if (!s->cmdqv) {
+    /* the emulated SMMU has no host to follow: auto is off */
+    if (s->cmdqv == ON_OFF_AUTO_OFF ||
+        (!s->accel && s->cmdqv == ON_OFF_AUTO_AUTO)) {
         return true;
-    }
-    if (s->accel) {
-        error_setg(errp, "x-cmdqv=on is for the emulated SMMU; remove it, "
-                   "or accel=on");
-        return false;
     }
     c = g_new0(SMMUv3Cmdqv, 1);
     c->smmu = s;
-    for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
-        c->vcmdq[i].cmdqv = c;
-        c->vcmdq[i].q.entry_size = sizeof(Cmd);
+    c->accel = s->accel;
+    c->version = SMMUV3_CMDQV_VERSION;
+    if (c->accel) {
+        /* one VINTF; its queues and SIDs are the host's, or the baseline */
+        c->vintfs = 1;
+        c->vcmdqs = SMMUV3_CMDQV_ACCEL_VCMDQS;
+        c->sids_log2 = SMMUV3_CMDQV_SIDS_LOG2;
+    } else {
+        c->vintfs = SMMUV3_CMDQV_VINTFS;
+        c->vcmdqs = SMMUV3_CMDQV_VCMDQS;
+        c->sids_log2 = SMMUV3_CMDQV_SIDS_LOG2;
+        /* accel=on has its own blocker */
+        error_setg(&c->migration_blocker, "arm-smmuv3,cmdqv=on: the "
+                   "CMDQV's state cannot be migrated yet");
+        if (migrate_add_blocker(&c->migration_blocker, errp) < 0) {
+            g_free(c);
+            return false;
+        }
     }
-    error_setg(&c->migration_blocker, "arm-smmuv3,x-cmdqv=on: the CMDQV's "
-               "state cannot be migrated yet");
-    if (migrate_add_blocker(&c->migration_blocker, errp) < 0) {
-        g_free(c);
-        return false;
-    }
+    smmuv3_cmdqv_init_vcmdqs(c);
     memory_region_init_io(&c->mmio, OBJECT(s), &smmuv3_cmdqv_ops, c,
-                          "tegra241-cmdqv", SMMUV3_CMDQV_SIZE);
+                          "tegra241-cmdqv", SMMUV3_CMDQV_SIZE(c->vintfs));
     sysbus_init_mmio(sbd, &c->mmio);
     sysbus_init_irq(sbd, &c->irq);
     s->cmdqv_state = c;
@@ -521,13 +599,22 @@ void smmuv3_cmdqv_reset(SMMUv3State *s)
     c->vintf_int_mask = 0;
     memset(c->vintf, 0, sizeof(c->vintf));
     memset(c->vcmdq, 0, sizeof(c->vcmdq));
-    for (int i = 0; i < SMMUV3_CMDQV_VCMDQS; i++) {
-        c->vcmdq[i].cmdqv = c;
-        c->vcmdq[i].q.entry_size = sizeof(Cmd);
+    smmuv3_cmdqv_init_vcmdqs(c);
+    if (c->accel) {
+        /* nothing allocated: the host's queues go */
+        smmuv3_accel_cmdqv_sync(s);
     }
 }
 
 bool smmuv3_cmdqv_present(Object *smmu)
 {
-    return ARM_SMMUV3(smmu)->cmdqv_state;
+    SMMUv3State *s = ARM_SMMUV3(smmu);
+    SMMUv3Cmdqv *c = s->cmdqv_state;
+
+    return c && (!c->accel || smmuv3_accel_cmdqv_active(s));
+}
+
+uint64_t smmuv3_cmdqv_mmio_size(Object *smmu)
+{
+    return SMMUV3_CMDQV_SIZE(ARM_SMMUV3(smmu)->cmdqv_state->vintfs);
 }

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * arm-smmuv3,x-cmdqv=on: a Tegra241 CMDQV beside the emulated SMMU
+ * arm-smmuv3,cmdqv=on: a Tegra241 CMDQV beside the SMMU
  * (smmuv3-cmdqv.c)
  */
 
@@ -15,14 +15,16 @@
 #define SMMUV3_CMDQV_SYSBUS_IRQ     4
 
 /*
- * With x-cmdqv=on, add the CMDQV's MMIO region and interrupt to the SMMU's
- * (sysbus region 1, interrupt 4); false with *@errp set when the SMMU's
- * other properties exclude it
+ * With cmdqv=on (or auto with accel=on), add the CMDQV's MMIO region and
+ * interrupt to the SMMU's (sysbus region 1, interrupt 4); false with
+ * *@errp set when the SMMU's other properties exclude it
  */
 bool smmuv3_cmdqv_realize(SMMUv3State *s, Error **errp);
 void smmuv3_cmdqv_reset(SMMUv3State *s);
-/* Whether @smmu (an arm-smmuv3) has a CMDQV beside it */
+/* Whether @smmu (an arm-smmuv3) has a CMDQV beside it for the guest */
 bool smmuv3_cmdqv_present(Object *smmu);
+/* The size of its MMIO region */
+uint64_t smmuv3_cmdqv_mmio_size(Object *smmu);
 
 /*
  * For the virt machine (smmuv3-cmdqv-virt.c): describe

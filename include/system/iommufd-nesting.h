@@ -18,6 +18,38 @@ bool iommufd_backend_alloc_viommu(IOMMUFDBackend *be, uint32_t dev_id,
                                   uint32_t type, uint32_t s2_hwpt_id,
                                   uint32_t *out_viommu_id, Error **errp);
 
+/*
+ * The same with the type's driver data @data (@data_len bytes), which the
+ * kernel reads and may write back (IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: the
+ * mmap key of its VINTF page)
+ */
+bool iommufd_backend_alloc_viommu_data(IOMMUFDBackend *be, uint32_t dev_id,
+                                       uint32_t type, uint32_t s2_hwpt_id,
+                                       void *data, uint32_t data_len,
+                                       uint32_t *out_viommu_id, Error **errp);
+
+/*
+ * IOMMU_GET_HW_INFO of type TEGRA241_CMDQV for @dev_id: false (and @errp)
+ * when its host SMMU has no CMDQV, or the kernel does not offer one
+ */
+struct iommu_hw_info_tegra241_cmdqv;
+bool iommufd_backend_get_cmdqv_info(IOMMUFDBackend *be, uint32_t dev_id,
+                                    struct iommu_hw_info_tegra241_cmdqv *info,
+                                    Error **errp);
+
+/*
+ * IOMMU_HW_QUEUE_ALLOC: queue @index of @type on @viommu_id, @length bytes
+ * at @iova of its nesting parent's IOAS (the guest physical address)
+ */
+bool iommufd_backend_alloc_hw_queue(IOMMUFDBackend *be, uint32_t viommu_id,
+                                    uint32_t type, uint32_t index,
+                                    uint64_t iova, uint64_t length,
+                                    uint32_t *out_id, Error **errp);
+
+/* mmap of the iommufd at @offset (a key a vIOMMU gave), shared, RW */
+void *iommufd_backend_mmap(IOMMUFDBackend *be, uint64_t offset, size_t length,
+                           Error **errp);
+
 /* IOMMU_VDEVICE_ALLOC: device @dev_id is @virt_id (guest ID) in @viommu_id */
 bool iommufd_backend_alloc_vdevice(IOMMUFDBackend *be, uint32_t viommu_id,
                                    uint32_t dev_id, uint64_t virt_id,

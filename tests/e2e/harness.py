@@ -887,7 +887,7 @@ def main():
         # commands (VINTF0's VCMDQs)
         smmu = ['-M', 'virt,virtualization=on,gic-version=3',
                 '-device', 'arm-smmuv3,primary-bus=pcie.0,stage=nested,'
-                's2fwb=on,x-cmdqv=on']
+                's2fwb=on,cmdqv=on']
     else:
         smmu = ['-M', 'virt,virtualization=on,gic-version=3,iommu=smmuv3',
                 '-global', 'arm-smmuv3.stage=nested',

@@ -193,10 +193,39 @@ static int hm_profile_kv(HmProfile *p, const char *key, const char *val,
     return 0;
 }
 
+typedef struct HmProfileFile {
+    HmProfile *p;
+    const char *path;
+    unsigned depth;
+} HmProfileFile;
+
+static int hm_profile_file_load(HmProfileFile *pf, char *err, size_t errlen);
+
+/* "base = NAME" first: the profile NAME.conf beside this one, then these */
+static int hm_profile_base(HmProfileFile *pf, const char *val, char *err,
+                           size_t errlen)
+{
+    char path[1024];
+    const char *slash = strrchr(pf->path, '/');
+    HmProfileFile base = { pf->p, path, pf->depth + 1 };
+
+    if (pf->depth > 4 || strchr(val, '/')) {
+        snprintf(err, errlen, "base '%s': a profile name, at most 4 deep",
+                 val);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%.*s/%s.conf",
+             slash ? (int)(slash - pf->path) : 1, slash ? pf->path : ".",
+             val);
+    return hm_profile_file_load(&base, err, errlen);
+}
+
 static int hm_profile_cb(void *opaque, const char *section, const char *name,
                          const char *key, const char *val, char *err,
                          size_t errlen)
 {
+    HmProfileFile *pf = opaque;
+
     (void)name;
     if (section[0]) {
         snprintf(err, errlen, "profiles have no sections");
@@ -205,22 +234,31 @@ static int hm_profile_cb(void *opaque, const char *section, const char *name,
     if (!key) {
         return 0;
     }
-    return hm_profile_kv(opaque, key, val, err, errlen);
+    if (!strcmp(key, "base")) {
+        return hm_profile_base(pf, val, err, errlen);
+    }
+    return hm_profile_kv(pf->p, key, val, err, errlen);
+}
+
+static int hm_profile_file_load(HmProfileFile *pf, char *err, size_t errlen)
+{
+    return hm_parse_file(pf->path, hm_profile_cb, pf, err, errlen);
 }
 
 int hm_profile_load(HmProfile *p, const char *path, char *err,
                     size_t errlen)
 {
+    HmProfileFile pf = { p, path, 0 };
     unsigned per;
 
     memset(p, 0, sizeof(*p));
     p->cmdq_batch = HM_CMDQ_BATCH_DEFAULT;
-    /* a CMDQV as QEMU's x-cmdqv emulates: 4 VINTFs of 2 queues */
+    /* a CMDQV as QEMU's cmdqv emulates: 4 VINTFs of 2 queues */
     p->cmdqv_version = 1;
     p->cmdqv_vintfs_log2 = 2;
     p->cmdqv_vcmdqs_log2 = 3;
     p->cmdqv_sids_log2 = 4;
-    if (hm_parse_file(path, hm_profile_cb, p, err, errlen) < 0) {
+    if (hm_profile_file_load(&pf, err, errlen) < 0) {
         return -1;
     }
     per = p->cmdqv_vcmdqs_log2 - p->cmdqv_vintfs_log2;

@@ -428,7 +428,7 @@ static void test_no_accel(void)
 }
 
 /*
- * x-cmdqv=on: a NVDA200C device whose _UID is the identifier of the
+ * cmdqv=on: a NVDA200C device whose _UID is the identifier of the
  * SMMU's IORT node (the one the root complex sends that SMMU's RIDs to),
  * whose _CRS is the CMDQV's region and interrupt.  The SMMU with the CMDQV
  * comes first on the command line but second in the IORT, and the ITS
@@ -442,7 +442,7 @@ static void test_cmdqv_dsdt(void)
         QTestState *qts = qtest_initf(
             "-M virt,gic-version=3 %s -display none -nodefaults "
             "-device pxb-pcie,id=pxb1,bus_nr=0x10,bus=pcie.0 "
-            "-device arm-smmuv3,primary-bus=pxb1,x-cmdqv=on "
+            "-device arm-smmuv3,primary-bus=pxb1,cmdqv=on "
             "-device arm-smmuv3,primary-bus=pcie.0", machines[i]);
         CmdqvDevice cv[2];
         uint64_t size = 0;
@@ -462,7 +462,7 @@ static void test_cmdqv_dsdt(void)
     }
 }
 
-/* Without x-cmdqv, no NVDA200C device */
+/* Without cmdqv, no NVDA200C device */
 static void test_no_cmdqv_dsdt(void)
 {
     QTestState *qts = start("-device arm-smmuv3,primary-bus=pcie.0");

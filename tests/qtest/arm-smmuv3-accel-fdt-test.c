@@ -229,9 +229,9 @@ static void test_window_off_needs_accel(void)
 }
 
 /*
- * x-cmdqv=on: a node for the CMDQV (its region and interrupt, the one after
+ * cmdqv=on: a node for the CMDQV (its region and interrupt, the one after
  * the SMMU's four), which the SMMU's node names in "nvidia,cmdqv" and whose
- * compatible makes Linux look for it; without x-cmdqv, neither.
+ * compatible makes Linux look for it; without cmdqv, neither.
  */
 static void test_cmdqv_node(void)
 {
@@ -246,7 +246,7 @@ static void test_cmdqv_node(void)
         model_init_dir(&m);
         m.qts = qtest_initf("-M virt -display none -nodefaults "
                             "-device arm-smmuv3,primary-bus=pcie.0%s",
-                            on ? ",x-cmdqv=on" : "");
+                            on ? ",cmdqv=on" : "");
         blob = dump_dtb(&m, &len);
         smmu = fdt_node_offset_by_compatible(blob, -1, "arm,smmu-v3");
         g_assert_cmpint(smmu, >=, 0);

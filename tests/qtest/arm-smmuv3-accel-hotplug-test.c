@@ -663,6 +663,143 @@ static void test_one_stage2_per_ioas(void)
     model_stop(&m);
 }
 
+/* The CMDQV beside the vSMMU: its VINTF0's logical queue 0 at CMDQV_QUEUE */
+#define CMDQV_QUEUE         0x40800000ULL
+#define CMDQV_VINTF0_PAGE0  0x30000
+#define CMDQV_VINTF0_PAGE1  0x40000
+#define VCMDQ_CONS          0x00
+#define VCMDQ_PROD          0x04
+#define VCMDQ_CONFIG        0x08
+#define VCMDQ_STATUS        0x0c
+
+static uint32_t cmdqv_wait(QTestState *qts, uint64_t reg, uint32_t want)
+{
+    uint32_t v = 0;
+
+    for (int i = 0; i < 2000; i++) {
+        v = qtest_readl(qts, reg);
+        if (v == want) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    return v;
+}
+
+static void cmdqv_put(QTestState *qts, uint32_t idx, uint64_t w0)
+{
+    uint64_t cmd[2] = { cpu_to_le64(w0), 0 };
+
+    qtest_memwrite(qts, CMDQV_QUEUE + (idx & 0xff) * 16, cmd, sizeof(cmd));
+}
+
+/*
+ * cmdqv=on with no device at start: QEMU runs the guest's queue.  A
+ * plugged device brings a vIOMMU of the host CMDQV, and the queue, with
+ * its CONS and PROD, goes to the host, which runs it; at unplug it comes
+ * back to QEMU as the host left it, and so on.
+ */
+static void test_cmdqv_queue_follows_viommu(void)
+{
+    ModelQemu m;
+    g_autofree char *sysfsdev = NULL, *host = NULL;
+    uint64_t cv, size, page0, cmds[4][2];
+    int src[4];
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    sysfsdev = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    host = model_one_device_host(m.dir, "grace-cmdqv");
+    model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
+                     "-object iommufd,id=i0 "
+                     "-device arm-smmuv3,primary-bus=pcie.0,accel=on,"
+                     "cmdqv=on "
+                     "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    power_off_slot(m.qts);
+    cv = smmuv3_qtest_region(m.qts, "tegra241-cmdqv", &size);
+    g_assert_cmphex(cv, !=, 0);
+    page0 = cv + CMDQV_VINTF0_PAGE0;
+    /* CMDQV, VINTF0, VCMDQ 0 as its logical queue 0, BASE, enable */
+    qtest_writel(m.qts, cv, 1);
+    qtest_writel(m.qts, cv + 0x1000, 1);
+    qtest_writel(m.qts, cv + 0x200, 1);
+    qtest_writeq(m.qts, cv + CMDQV_VINTF0_PAGE1, CMDQV_QUEUE | 8);
+    qtest_writel(m.qts, page0 + VCMDQ_CONFIG, 1);
+    cmdqv_put(m.qts, 0, OP_CMD_SYNC);
+    qtest_writel(m.qts, page0 + VCMDQ_PROD, 1);
+    g_assert_cmphex(qtest_readl(m.qts, page0 + VCMDQ_CONS), ==, 1);
+
+    for (int round = 0; round < 2; round++) {
+        uint32_t at = 1 + 3 * round;
+
+        plug(&m, sysfsdev);
+        g_assert_cmpint(model_count(&m, "HW_QUEUE"), ==, 1);
+        /* the host's registers now, carried over */
+        g_assert_cmphex(cmdqv_wait(m.qts, page0 + VCMDQ_STATUS, 1), ==, 1);
+        g_assert_cmphex(qtest_readl(m.qts, page0 + VCMDQ_CONS), ==, at);
+        g_assert_cmphex(qtest_readl(m.qts, page0 + VCMDQ_PROD), ==, at);
+        hm_client_clear_cmds(m.hm, "smmu0");
+        cmdqv_put(m.qts, at, OP_TLBI_NH_ASID | 9ULL << 48);
+        cmdqv_put(m.qts, at + 1, OP_CMD_SYNC);
+        qtest_writel(m.qts, page0 + VCMDQ_PROD, at + 2);
+        g_assert_cmphex(cmdqv_wait(m.qts, page0 + VCMDQ_CONS, at + 2), ==,
+                        at + 2);
+        g_assert_cmpint(hm_client_get_cmds_src(m.hm, "smmu0", cmds, src, 4),
+                        ==, 2);
+        g_assert_cmpint(src[0], ==, 2);
+
+        qtest_qmp_device_del(m.qts, "d0");
+        g_assert_cmpint(model_count(&m, "HW_QUEUE"), ==, 0);
+        g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+        /* QEMU's again, as the host left it, and QEMU runs it */
+        g_assert_cmphex(qtest_readl(m.qts, page0 + VCMDQ_CONS), ==, at + 2);
+        g_assert_cmphex(qtest_readl(m.qts, page0 + VCMDQ_CONFIG), ==, 1);
+        g_assert_cmphex(qtest_readl(m.qts, page0 + VCMDQ_STATUS), ==, 1);
+        cmdqv_put(m.qts, at + 2, OP_CMD_SYNC);
+        qtest_writel(m.qts, page0 + VCMDQ_PROD, at + 3);
+        g_assert_cmphex(qtest_readl(m.qts, page0 + VCMDQ_CONS), ==, at + 3);
+    }
+    model_stop(&m);
+}
+
+/*
+ * The guest has a CMDQV (cmdqv=on): a device whose host SMMU has none
+ * cannot run it and is refused; one whose host has one is taken.
+ */
+static void test_cmdqv_plug_needs_host_cmdqv(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *err = NULL;
+    g_autofree char *prof = g_build_filename(g_getenv("HOSTMODEL_DIR"),
+                                             "profiles", "grace-cmdqv.conf",
+                                             NULL);
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    host = two_smmu_host(&m, prof);
+    model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
+                     "-object iommufd,id=i0 "
+                     "-device arm-smmuv3,primary-bus=pcie.0,accel=on,"
+                     "cmdqv=on "
+                     "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    power_off_slot(m.qts);
+    err = plug_as(&m, "d0", s0, "rp0");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "this vSMMU's guest has a CMDQV and the "
+                            "device's host SMMU cannot run it"));
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    plug(&m, s1);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
+    qtest_qmp_device_del(m.qts, "d0");
+    model_stop(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -684,6 +821,10 @@ int main(int argc, char **argv)
                    test_other_idr_refused_at_plug);
     qtest_add_func("/arm-smmuv3-accel/hotplug/plug-must-honour-baseline",
                    test_plug_must_honour_baseline);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/cmdqv-queue-follows-viommu",
+                   test_cmdqv_queue_follows_viommu);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/cmdqv-plug-needs-host-cmdqv",
+                   test_cmdqv_plug_needs_host_cmdqv);
     qtest_add_func("/arm-smmuv3-accel/hotplug/other-aidr-refused",
                    test_other_aidr_refused_at_plug);
     return g_test_run();

@@ -166,16 +166,15 @@ static void test_host_cannot_walk_guest_tables(void)
 }
 
 /*
- * What accel=on cannot go with: s2fwb (the emulated SMMU's), x-cmdqv (not
- * for accel=on yet), -only-migratable (accel=on blocks migration)
+ * What accel=on cannot go with: s2fwb (the emulated SMMU's), cmdqv=on on a
+ * host without a CMDQV, -only-migratable (accel=on blocks migration)
  */
 static void test_refused_with_accel(void)
 {
     assert_refused("grace", ",s2fwb=on",
                    "s2fwb applies to the emulated SMMU, not accel=on");
-    assert_refused("grace", ",x-cmdqv=on",
-                   "x-cmdqv=on is for the emulated SMMU; remove it, or "
-                   "accel=on");
+    assert_refused("grace", ",cmdqv=on",
+                   "cmdqv=on: IOMMU_GET_HW_INFO of the Tegra241 CMDQV type");
     assert_refused("grace", " -only-migratable",
                    "arm-smmuv3,accel=on: the host SMMU's nested state");
 }

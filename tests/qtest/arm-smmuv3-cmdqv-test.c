@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * QTest: arm-smmuv3,x-cmdqv=on, the registers of the Tegra241 CMDQV beside
+ * QTest: arm-smmuv3,cmdqv=on, the registers of the Tegra241 CMDQV beside
  * the emulated SMMU: its region and parameters, the enable handshakes that
  * Linux's driver polls, CMDQ_ALLOC and the VINTFs' logical views of the
  * VCMDQs it gives them, the VINTF registers, reset.  Register layout:
@@ -12,36 +12,14 @@
 #include "qemu/bswap.h"
 #include "libqtest.h"
 #include "arm-smmuv3-qtest.h"
+#include "arm-smmuv3-cmdqv-qtest.h"
 
 #define CMDQV_SIZE      0xb0000ULL      /* 0x30000 + 4 VINTFs of 0x20000 */
-#define A_CONFIG        0x000
-#define A_PARAM         0x004
-#define A_STATUS        0x008
-#define A_VINTF_ERR_MAP 0x014
-#define A_CMDQ_ERR_MAP  0x024
-#define A_CMDQ_ALLOC(q) (0x200 + 4 * (q))
-#define A_VINTF(v)      (0x1000 + 0x100 * (v))
-#define VINTF_CONFIG    0x00
-#define VINTF_STATUS    0x04
-#define VINTF_SID_MATCH(s)   (0x40 + 4 * (s))
-#define VINTF_SID_REPLACE(s) (0x80 + 4 * (s))
-#define VINTF_LVCMDQ_ERR_MAP 0xc0
-#define A_GLOBAL_PAGE0(q) (0x10000 + 0x80 * (q))
-#define A_GLOBAL_PAGE1(q) (0x20000 + 0x80 * (q))
-#define A_LPAGE0(v, l)  (0x30000 + 0x20000 * (v) + 0x80 * (l))
-#define A_LPAGE1(v, l)  (0x40000 + 0x20000 * (v) + 0x80 * (l))
-#define VCMDQ_CONS      0x00
-#define VCMDQ_PROD      0x04
-#define VCMDQ_CONFIG    0x08
-#define VCMDQ_STATUS    0x0c
-#define VCMDQ_GERROR    0x10
-#define VCMDQ_GERRORN   0x14
-#define VCMDQ_BASE      0x00
-#define ALLOC(v, l)     ((v) << 15 | (l) << 1 | 1)
+
 
 static const char *cmdqv_args =
     "-M virt -display none -nodefaults "
-    "-device arm-smmuv3,primary-bus=pcie.0,stage=nested,x-cmdqv=on";
+    "-device arm-smmuv3,primary-bus=pcie.0,stage=nested,cmdqv=on";
 
 typedef struct Cmdqv {
     QTestState *qts;
@@ -69,7 +47,7 @@ static void wr(Cmdqv *c, uint64_t off, uint32_t v)
 }
 
 /*
- * Without x-cmdqv there is no such region; with -only-migratable, x-cmdqv
+ * Without cmdqv there is no such region; with -only-migratable, cmdqv
  * is refused (its state cannot be migrated yet)
  */
 static void test_region_only_when_asked(void)
@@ -79,7 +57,7 @@ static void test_region_only_when_asked(void)
     g_autofree char *cmd = g_strdup_printf(
         "timeout -s KILL 30 %s -M virt -display none -nodefaults -S "
         "-only-migratable "
-        "-device arm-smmuv3,primary-bus=pcie.0,x-cmdqv=on",
+        "-device arm-smmuv3,primary-bus=pcie.0,cmdqv=on",
         qtest_qemu_binary(NULL));
     g_autofree char *out = NULL, *err = NULL;
     uint64_t size = 0;
@@ -91,7 +69,7 @@ static void test_region_only_when_asked(void)
     g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
     g_assert_true(WIFEXITED(status));
     g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-    g_assert_nonnull(strstr(err, "x-cmdqv=on: the CMDQV's state cannot be "
+    g_assert_nonnull(strstr(err, "cmdqv=on: the CMDQV's state cannot be "
                             "migrated yet"));
 }
 
@@ -100,7 +78,7 @@ static void test_legacy_smmu_refused(void)
 {
     g_autofree char *cmd = g_strdup_printf(
         "timeout -s KILL 30 %s -M virt,iommu=smmuv3 -display none "
-        "-nodefaults -S -global arm-smmuv3.x-cmdqv=on",
+        "-nodefaults -S -global arm-smmuv3.cmdqv=on",
         qtest_qemu_binary(NULL));
     g_autofree char *out = NULL, *err = NULL;
     int status;
@@ -250,9 +228,6 @@ static void test_reset(void)
 #define OP_CMD_SYNC     0x46
 #define CERROR_ILL      1
 #define CERROR_ABT      2
-/* virt's GICv2 distributor; the CMDQV's interrupt is the SMMU's fifth */
-#define GICD            0x08000000ULL
-#define CMDQV_INTID     (144 + 4)
 
 static void put_cmd(Cmdqv *c, uint64_t base, unsigned log2, uint32_t idx,
                     uint64_t w0, uint64_t w1)
@@ -279,8 +254,7 @@ static void vcmdq_setup(Cmdqv *c, int v, bool hyp_own, uint16_t vmid, int q,
 
 static bool cmdqv_irq_pending(Cmdqv *c)
 {
-    return qtest_readl(c->qts, GICD + 0x200 + 4 * (CMDQV_INTID / 32)) &
-           (1u << (CMDQV_INTID % 32));
+    return cmdqv_qtest_irq_pending(c->qts);
 }
 
 /*
