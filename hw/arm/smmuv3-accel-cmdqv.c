@@ -366,6 +366,8 @@ bool smmuv3_accel_cmdqv_attach(SMMUv3Accel *a, Error **errp)
                                       a->cmdqv.page);
     memory_region_add_subregion_overlap(&c->mmio, SMMUV3_CMDQV_VINTF_PAGES,
                                         &a->cmdqv.mr, 1);
+    /* emulated devices: QEMU no longer sees the TLBIs, so caches nothing */
+    ARM_SMMU(s)->iotlb_bypass = true;
     trace_smmuv3_accel_cmdqv_attach(a->viommu_id, a->cmdqv.offset);
     smmuv3_accel_cmdqv_sync(s);
     return true;
@@ -384,6 +386,7 @@ void smmuv3_accel_cmdqv_detach(SMMUv3Accel *a)
         }
     }
     memory_region_del_subregion(&c->mmio, &a->cmdqv.mr);
+    ARM_SMMU(a->smmu)->iotlb_bypass = false;
     object_unparent(OBJECT(&a->cmdqv.mr));
     smmuv3_accel_cmdqv_veventq_free(a);
     munmap(a->cmdqv.page, SMMUV3_ACCEL_CMDQV_PAGE_SIZE);

@@ -7,7 +7,6 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "smmuv3-accel.h"
-#include "smmuv3-cmdqv-internal.h"
 
 bool smmuv3_accel_realize(SMMUv3State *s, Error **errp)
 {

@@ -46,4 +46,12 @@ bool smmuv3_accel_irq_msi(SMMUv3State *s, SMMUIrq irq, const Cmd *sync,
  */
 bool smmuv3_accel_msi_ready(SMMUv3State *s, SMMUIrq irq, const Cmd *sync);
 
+/*
+ * cmdqv (smmuv3-accel-cmdqv.c): the guest's VINTF0 queues as the host's,
+ * after any write that may change which of them the host runs
+ */
+void smmuv3_accel_cmdqv_sync(SMMUv3State *s);
+/* Whether the guest is given the CMDQV (cmdqv=on, or auto and the host's) */
+bool smmuv3_accel_cmdqv_active(SMMUv3State *s);
+
 #endif

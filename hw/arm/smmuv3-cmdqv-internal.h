@@ -11,6 +11,7 @@
 
 #include "hw/registerfields.h"
 #include "migration/blocker.h"
+#include "smmuv3-accel.h"
 #include "smmuv3-cmdqv.h"
 #include "smmuv3-internal.h"
 
@@ -144,12 +145,5 @@ uint64_t smmuv3_cmdqv_vcmdq_addr(const SMMUv3CmdqvVcmdq *q, uint64_t *len);
 void smmuv3_cmdqv_consume_all(SMMUv3Cmdqv *c);
 void smmuv3_cmdqv_raise_error(SMMUv3Cmdqv *c);
 
-/*
- * smmuv3-accel-cmdqv.c (accel=on): the guest's VINTF0 queues as the
- * host's, after any write that may change which of them the host runs
- */
-void smmuv3_accel_cmdqv_sync(SMMUv3State *s);
-/* Whether the guest is given the CMDQV (cmdqv=on, or auto and the host's) */
-bool smmuv3_accel_cmdqv_active(SMMUv3State *s);
 
 #endif

@@ -61,6 +61,8 @@ STAGES = {
               ('L1', 'l2-exit'), ('L1', 'after'), ('L1', 'end')],
 }
 
+# accel with cmdqv=on: the same checks, L2's VCMDQs on L0's CMDQV
+STAGES['accel-cmdqv'] = list(STAGES['accel'])
 # accel with x-forward-invalidations=off: the same path, a stale translation
 STAGES['stale'] = [s for s in STAGES['accel']
                    if s not in (('L2', 'disk'), ('L2', 'replugged'))]
@@ -301,6 +303,19 @@ def queue_check(tap, args, asids):
                f"{', '.join(sorted(own)) or 'no queue'} (expected {want})")
 
 
+def l2_queue_check(tap, asids):
+    """accel-cmdqv: L2's own TLBIs go to its VINTF's VCMDQs, which L1's
+    kernel took from L0's CMDQV for L2's vIOMMU (a VINTF other than 0,
+    L1's own): they reach L0 with no trap in L1."""
+    queues = set().union(*asids.values()) if asids else set()
+    guest = sorted(q for q in queues if q.startswith('vintf') and
+                   q != 'vintf0')
+    tap.result(bool(guest),
+               f"L0: TLBIs came through a guest VINTF's VCMDQ "
+               f"({', '.join(guest) or 'none'}; all: "
+               f"{', '.join(sorted(queues)) or 'none'})")
+
+
 def marker_asid(word0):
     """The ASID of a marker TLBI_NH_ASID command, or None."""
     word0 = int(word0, 16)
@@ -460,7 +475,9 @@ def verdicts(tap, args, l2boot, status, secs, records, stages, disk,
         queue_check(tap, args, asids)
     calls = {}
     ours = [r for r in records if r.get('qemu') in (None, 'ours')]
-    if args.mode in ('accel', 'stale', 'compare'):
+    if args.mode == 'accel-cmdqv':
+        l2_queue_check(tap, asids)
+    if args.mode in ('accel', 'accel-cmdqv', 'stale', 'compare'):
         feature_checks(tap, ours)
         vsmmu_checks(tap, ours, forwarding=args.mode != 'stale',
                      l2_vfio=l2boot == 'acpi')

@@ -336,6 +336,9 @@ accel)
     run_l2 accel "" ;;
 stale)
     run_l2 stale ,x-forward-invalidations=off ;;
+accel-cmdqv)
+    # the accel mode's L2 with the host's CMDQV (L0's, through L1's kernel)
+    run_l2 accel ,cmdqv=on e2e.l2cmdqv=1 ;;
 compare)
     # the accel mode's L2 under each QEMU, the same command line
     for q in ours upstream; do

@@ -43,6 +43,20 @@ BLK=$(find_pci 0x1af4 0x1042)
 if [ -e /sys/firmware/acpi/tables/DSDT ]; then fw=acpi; else fw=dt; fi
 rec boot "L2 booted from the expected description (device tree or ACPI)" \
     "$(arg e2e.l2boot)" $fw
+# e2e.l2cmdqv=1: the vSMMU has cmdqv=on; L2's kernel takes its VINTF0's
+# two VCMDQs (the host's HW queues) and issues its commands there
+if [ "$(arg e2e.l2cmdqv)" = 1 ]; then
+    rec l2_cmdqv_vcmdqs "L2's kernel took its VINTF0's VCMDQs (the host's)" \
+        2 "$(dmesg | grep -c 'entries for vcmdq')"
+    if [ $fw = acpi ]; then
+        rec l2_cmdqv_found "L2's kernel found the CMDQV's NVDA200C device" \
+            yes "$(yesno logged 'found companion CMDQV device')"
+    fi
+    rec l2_cmdqv_no_fallback "L2's kernel kept the CMDQV (no fallback)" no \
+        "$(yesno logged 'Falling back to standard SMMU CMDQ')"
+    rec l2_cmd_sync_timeout "no CMD_SYNC timed out in L2" no \
+        "$(yesno logged 'CMD_SYNC timeout')"
+fi
 rec edu_visible "L2 sees the assigned edu (1234:11e8)" yes \
     "$(yesno test -n "$EDU")"
 if [ "$MODE" != stale ]; then

@@ -15,6 +15,7 @@
 
 #include "qemu/osdep.h"
 #include "arm-smmuv3-accel-harness.h"
+#include "arm-smmuv3-cmdqv-qtest.h"
 
 /* An emulated device (edu) next to the assigned one, in slot 3 */
 #define EDU_SID         0x18
@@ -97,6 +98,75 @@ static void test_emulated_device_beside_accel(void)
     qtest_memread(a.qts, EVTQ, evt, sizeof(evt));
     g_assert_cmphex(le64_to_cpu(evt[0]) & 0xff, ==, EVT_F_TRANSLATION);
     g_assert_cmphex(le64_to_cpu(evt[0]) >> 32, ==, EDU_SID);
+    accel_stop(&a);
+}
+
+/* A second page of data, a page edu copies to, the guest's VCMDQ */
+#define DATA2_PA        0x40701000ULL
+#define SCRATCH_PA      0x40702000ULL
+#define VQUEUE          0x40800000ULL
+
+/* What edu reads at DMA_IOVA now: copied through its buffer to scratch */
+static uint64_t edu_read_iova(Accel *a)
+{
+    g_assert_true(edu_dma(a, DMA_IOVA, false));
+    g_assert_true(edu_dma(a, DMA_IOVA + 0x1000, true));
+    return qtest_readq(a->qts, SCRATCH_PA);
+}
+
+/*
+ * cmdqv=on: the guest's TLBIs go to its VCMDQ, which the host runs, not
+ * QEMU; edu's translations, which QEMU makes, must then not be cached:
+ * after the guest remaps its IOVA and invalidates through the VCMDQ,
+ * edu's next DMA reads the new page.
+ */
+static void test_emulated_device_beside_cmdqv(void)
+{
+    Accel a;
+    uint64_t data = cpu_to_le64(0x1111111111111111ULL);
+    uint64_t data2 = cpu_to_le64(0x2222222222222222ULL);
+    uint64_t cmds[2][2] = {
+        { cpu_to_le64(OP_TLBI_NH_ASID | 1ULL << 48), 0 },
+        { cpu_to_le64(OP_CMD_SYNC), 0 },
+    };
+    g_autofree char *devs = g_strdup_printf("%s -device edu,bus=pcie.0,"
+                                            "addr=3.0", vfio_dev);
+    uint64_t cv, size;
+
+    if (!accel_start_dev(&a, "grace-cmdqv", ",cmdqv=on", devs)) {
+        return;
+    }
+    cv = smmuv3_qtest_region(a.qts, "tegra241-cmdqv", &size);
+    qtest_writel(a.qts, EDU_CFG(0x10), EDU_BAR);
+    qtest_writew(a.qts, EDU_CFG(0x04), 0x6);
+    guest_enable(&a);
+    edu_stage1(&a);
+    qtest_memwrite(a.qts, DATA_PA, &data, sizeof(data));
+    qtest_memwrite(a.qts, DATA2_PA, &data2, sizeof(data2));
+    wr64(&a, PT_L3 + ((DMA_IOVA + 0x1000) >> 12) * 8, SCRATCH_PA |
+         (1 << 10) | (1 << 6) | (3 << 8) | 3);
+    g_assert_cmphex(edu_read_iova(&a), ==, 0x1111111111111111ULL);
+
+    /* the guest's queue 0 on the host, as Linux brings it up */
+    qtest_writel(a.qts, cv + A_CONFIG, 1);
+    qtest_writel(a.qts, cv + A_VINTF(0) + VINTF_CONFIG, 1);
+    qtest_writel(a.qts, cv + A_CMDQ_ALLOC(0), ALLOC(0, 0));
+    qtest_writeq(a.qts, cv + A_LPAGE1(0, 0) + VCMDQ_BASE, VQUEUE | 8);
+    qtest_writel(a.qts, cv + A_LPAGE0(0, 0) + VCMDQ_CONFIG, 1);
+    g_assert_cmpint(count(&a, "HW_QUEUE"), ==, 1);
+
+    /* remapped, invalidated through the VCMDQ, which QEMU never sees */
+    wr64(&a, PT_L3 + (DMA_IOVA >> 12) * 8, DATA2_PA | (1 << 10) | (1 << 6) |
+         (3 << 8) | 3);
+    qtest_memwrite(a.qts, VQUEUE, cmds, sizeof(cmds));
+    qtest_writel(a.qts, cv + A_LPAGE0(0, 0) + VCMDQ_PROD, 2);
+    for (int i = 0; i < 2000 &&
+         qtest_readl(a.qts, cv + A_LPAGE0(0, 0) + VCMDQ_CONS) != 2; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmphex(qtest_readl(a.qts, cv + A_LPAGE0(0, 0) + VCMDQ_CONS), ==,
+                    2);
+    g_assert_cmphex(edu_read_iova(&a), ==, 0x2222222222222222ULL);
     accel_stop(&a);
 }
 
@@ -289,6 +359,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/arm-smmuv3-accel/hostile/sync-msi-into-dma-device",
                    test_sync_msi_into_dma_device);
+    qtest_add_func("/arm-smmuv3-accel/emulated/device-beside-cmdqv",
+                   test_emulated_device_beside_cmdqv);
     qtest_add_func("/arm-smmuv3-accel/emulated/device-beside-accel",
                    test_emulated_device_beside_accel);
     qtest_add_func("/arm-smmuv3-accel/hostile/random-stes-and-commands",
