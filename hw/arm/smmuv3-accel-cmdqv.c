@@ -20,6 +20,7 @@
 #include "qemu/osdep.h"
 #include <sys/mman.h>
 #include "qapi/error.h"
+#include "qapi/qapi-types-smmuv3-accel.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
@@ -136,6 +137,24 @@ unsigned smmuv3_accel_cmdqv_max_cmdqs(SMMUv3Accel *a, unsigned cmdqs)
     return MIN(cmdqs, fit);
 }
 
+Smmuv3AccelCmdqvInfo *smmuv3_accel_cmdqv_info(SMMUv3Accel *a)
+{
+    Smmuv3AccelCmdqvInfo *info;
+
+    if (!smmuv3_accel_cmdqv_active(a->smmu)) {
+        return NULL;
+    }
+    info = g_new0(Smmuv3AccelCmdqvInfo, 1);
+    info->vintf_mapped = a->cmdqv.page;
+    for (unsigned l = 0; l < SMMUV3_ACCEL_CMDQV_QUEUES_MAX; l++) {
+        info->host_queues += !!a->cmdqv.hwq[l].id;
+    }
+    info->queues_allocated = a->cmdqv.n_hw_queues;
+    info->queue_errors = a->cmdqv.n_hw_queue_errors;
+    info->errors = a->cmdqv.n_errors;
+    return info;
+}
+
 /* Logical queue @l's registers in the host's VINTF page */
 static uint32_t *smmuv3_accel_cmdqv_regs(SMMUv3Accel *a, unsigned l)
 {
@@ -193,6 +212,8 @@ static bool smmuv3_accel_cmdqv_alloc_queue(SMMUv3Accel *a, SMMUv3Cmdqv *c,
                                         IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
                                         l, addr, len, &h->id, &err)) {
         /* as hardware would: the queue is not there, its enable fails */
+        h->refused_addr = addr;
+        h->refused_len = len;
         a->cmdqv.n_hw_queue_errors++;
         qemu_log_mask(LOG_GUEST_ERROR, "arm-smmuv3 cmdqv: VCMDQ %u at 0x%"
                       PRIx64 " cannot be the host's: %s\n", l, addr,
@@ -202,6 +223,7 @@ static bool smmuv3_accel_cmdqv_alloc_queue(SMMUv3Accel *a, SMMUv3Cmdqv *c,
     }
     h->addr = addr;
     h->len = len;
+    h->refused_addr = 0;
     a->cmdqv.n_hw_queues++;
     q->hw = smmuv3_accel_cmdqv_regs(a, l);
     smmuv3_accel_cmdqv_regs_to_host(q, q->hw);
@@ -245,7 +267,10 @@ void smmuv3_accel_cmdqv_sync(SMMUv3State *s)
         }
     }
     for (l = first; l < n && addr[l]; l++) {
-        if (!smmuv3_accel_cmdqv_alloc_queue(a, c, l, addr[l], len[l])) {
+        SMMUv3AccelHwQueue *h = &a->cmdqv.hwq[l];
+
+        if ((h->refused_addr == addr[l] && h->refused_len == len[l]) ||
+            !smmuv3_accel_cmdqv_alloc_queue(a, c, l, addr[l], len[l])) {
             break;
         }
     }
@@ -384,6 +409,8 @@ void smmuv3_accel_cmdqv_detach(SMMUv3Accel *a)
         if (a->cmdqv.hwq[l].id) {
             smmuv3_accel_cmdqv_free_queue(a, c, l);
         }
+        /* the next vIOMMU may be another host's */
+        a->cmdqv.hwq[l].refused_addr = 0;
     }
     memory_region_del_subregion(&c->mmio, &a->cmdqv.mr);
     ARM_SMMU(a->smmu)->iotlb_bypass = false;

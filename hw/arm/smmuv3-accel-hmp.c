@@ -52,6 +52,15 @@ static void smmuv3_accel_hmp_print_one(Monitor *mon, Smmuv3AccelInfo *info)
                    info->batches, info->commands_forwarded,
                    info->host_errors, info->bad_stes, info->events,
                    info->events_lost, info->msis, info->msis_held);
+    if (info->cmdqv) {
+        Smmuv3AccelCmdqvInfo *c = info->cmdqv;
+
+        monitor_printf(mon, "  CMDQV: VINTF page %s, %u host queues, %"
+                       PRIu64 " allocated, %" PRIu64 " refused, %" PRIu64
+                       " errors\n", c->vintf_mapped ? "mapped" : "not mapped",
+                       c->host_queues, c->queues_allocated, c->queue_errors,
+                       c->errors);
+    }
 }
 
 void hmp_info_smmuv3_accel(Monitor *mon, const QDict *qdict)

@@ -95,6 +95,7 @@ static int smmuv3_accel_info_collect(Object *obj, void *opaque)
     info->events_lost = a->n_events_lost;
     info->msis = a->n_msis;
     info->msis_held = a->n_msis_held;
+    info->cmdqv = smmuv3_accel_cmdqv_info(a);
     QAPI_LIST_APPEND(*list, info);
     return 0;
 }

@@ -65,6 +65,8 @@ typedef struct SMMUv3AccelIdr {
 typedef struct SMMUv3AccelHwQueue {
     uint32_t id;
     uint64_t addr, len;
+    /* what the host last refused: not asked again until BASE changes */
+    uint64_t refused_addr, refused_len;
 } SMMUv3AccelHwQueue;
 
 /* cmdqv=on|auto: the host CMDQV's VINTF the guest's runs on */
@@ -215,6 +217,8 @@ bool smmuv3_accel_cmdqv_attach(SMMUv3Accel *a, Error **errp);
 void smmuv3_accel_cmdqv_detach(SMMUv3Accel *a);
 /* IDR1.CMDQS the guest may have: a queue must fit the host's pages */
 unsigned smmuv3_accel_cmdqv_max_cmdqs(SMMUv3Accel *a, unsigned cmdqs);
+/* For x-query-smmuv3-accel; NULL when the guest has no CMDQV */
+struct Smmuv3AccelCmdqvInfo *smmuv3_accel_cmdqv_info(SMMUv3Accel *a);
 
 /* smmuv3-accel-fdt.c: the host MSI window in the guest's device tree */
 void smmuv3_accel_fdt_init(SMMUv3Accel *a);

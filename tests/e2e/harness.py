@@ -316,6 +316,27 @@ def l2_queue_check(tap, asids):
                f"{', '.join(sorted(queues)) or 'none'})")
 
 
+def cmdqv_checks(tap, records):
+    """accel-cmdqv: L1's QEMU's view of L2's CMDQV (x-query-smmuv3-accel's
+    cmdqv member) while L2 runs, with its devices unplugged (the queues
+    back in QEMU), replugged (on the host again) and at L2's power-off."""
+    for label, mapped, queues in (('accel-live', True, 2),
+                                  ('accel-unplugged', False, 0),
+                                  ('accel-replugged', True, 2)):
+        st = vsmmu_state(records, label)
+        cv = st[0].get('cmdqv') if st else None
+        got = (cv['vintf-mapped'], cv['host-queues']) if cv else None
+        tap.result(got == (mapped, queues),
+                   f"L1 vSMMU ({label}): VINTF page mapped, host queues "
+                   f"{got} (expected {(mapped, queues)})")
+    st = vsmmu_state(records, 'accel')
+    cv = st[0].get('cmdqv') if st else None
+    tap.result(cv is not None and cv['queue-errors'] == 0 and
+               cv['errors'] == 0 and cv['queues-allocated'] >= 4,
+               f"L1 vSMMU: L2's CMDQV at power-off {cv} (expected no "
+               "refused queue, no error, the two queues allocated twice)")
+
+
 def marker_asid(word0):
     """The ASID of a marker TLBI_NH_ASID command, or None."""
     word0 = int(word0, 16)
@@ -477,6 +498,7 @@ def verdicts(tap, args, l2boot, status, secs, records, stages, disk,
     ours = [r for r in records if r.get('qemu') in (None, 'ours')]
     if args.mode == 'accel-cmdqv':
         l2_queue_check(tap, asids)
+        cmdqv_checks(tap, ours)
     if args.mode in ('accel', 'accel-cmdqv', 'stale', 'compare'):
         feature_checks(tap, ours)
         vsmmu_checks(tap, ours, forwarding=args.mode != 'stale',

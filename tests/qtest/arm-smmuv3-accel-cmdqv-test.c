@@ -97,6 +97,19 @@ static int cv_qemu_runs(AccelCmdqv *c)
     return n;
 }
 
+/* x-query-smmuv3-accel's "cmdqv" member @key */
+static int64_t cv_info(AccelCmdqv *c, const char *key)
+{
+    QDict *v = query_one(&c->a);
+    QDict *cv = qdict_get_qdict(v, "cmdqv");
+    int64_t n;
+
+    g_assert_nonnull(cv);
+    n = qdict_get_try_bool(cv, key, false) ? 1 : qdict_get_try_int(cv, key, 0);
+    qobject_unref(v);
+    return n;
+}
+
 static void cv_put(AccelCmdqv *c, uint32_t idx, uint64_t w0, uint64_t w1)
 {
     uint64_t cmd[2] = { cpu_to_le64(w0), cpu_to_le64(w1) };
@@ -147,11 +160,15 @@ static void test_guest_told(void)
 static void test_auto_without_host_cmdqv(void)
 {
     AccelCmdqv c;
+    QDict *info;
 
     if (!cv_start(&c, "grace", ",cmdqv=auto")) {
         return;
     }
     g_assert_cmpuint(FIELD_EX32(rd(&c.a, A_IDR1), IDR1, CMDQS), >, 8);
+    info = query_one(&c.a);
+    g_assert_false(qdict_haskey(info, "cmdqv"));
+    qobject_unref(info);
     cv_stop(&c);
 }
 
@@ -172,6 +189,9 @@ static void test_queue_runs_on_host(void)
     g_assert_cmpint(count(&c.a, "HW_QUEUE"), ==, 0);
     cv_guest_queue(&c, VQUEUE, VQUEUE_LOG2);
     g_assert_cmpint(count(&c.a, "HW_QUEUE"), ==, 1);
+    g_assert_cmpint(cv_info(&c, "vintf-mapped"), ==, 1);
+    g_assert_cmpint(cv_info(&c, "host-queues"), ==, 1);
+    g_assert_cmpint(cv_info(&c, "queues-allocated"), ==, 1);
     g_assert_true(cv_wait(&c, A_LPAGE0(0, 0) + VCMDQ_STATUS, 1, 1));
     hm_client_clear_cmds(c.a.hm, "smmu0");
 
@@ -191,6 +211,7 @@ static void test_queue_runs_on_host(void)
     cv_wr(&c, A_LPAGE0(0, 0) + VCMDQ_CONFIG, 0);
     qtest_writeq(c.a.qts, c.cv + A_LPAGE1(0, 0) + VCMDQ_BASE, 0);
     g_assert_cmpint(count(&c.a, "HW_QUEUE"), ==, 0);
+    g_assert_cmpint(cv_info(&c, "host-queues"), ==, 0);
     cv_stop(&c);
 }
 
@@ -226,6 +247,7 @@ static void test_host_error_reaches_guest(void)
         g_usleep(1000);
     }
     g_assert_true(cmdqv_qtest_irq_pending(c.a.qts));
+    g_assert_cmpint(cv_info(&c, "errors"), ==, 1);
 
     /* a CMD_SYNC in its place, GERRORN: the queue goes on */
     cv_put(&c, 1, OP_CMD_SYNC, 0);
@@ -252,6 +274,7 @@ static void test_queue_refused_stays_off(void)
     }
     cv_guest_queue(&c, VQUEUE + 0x800, VQUEUE_LOG2);
     g_assert_cmpint(count(&c.a, "HW_QUEUE"), ==, 0);
+    g_assert_cmpint(cv_info(&c, "queue-errors"), ==, 1);
     g_usleep(20000);
     g_assert_cmphex(cv_rd(&c, A_LPAGE0(0, 0) + VCMDQ_STATUS), ==, 0);
     g_assert_cmpint(cv_qemu_runs(&c), ==, 0);
