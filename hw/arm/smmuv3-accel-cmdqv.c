@@ -9,7 +9,8 @@
  * error registers) is mapped over the guest's, so the guest's commands
  * reach the host SMMU with no trap.  Each logical queue the guest
  * allocates and gives a BASE becomes a host HW queue on that guest memory
- * (IOMMU_HW_QUEUE_ALLOC, ascending), the rest stay trapped.  Without a
+ * (IOMMU_HW_QUEUE_ALLOC, ascending); the registers of one the host does
+ * not run are the host's idle ones, as an unallocated queue's.  Without a
  * vIOMMU (no assigned device yet, or none left) QEMU runs the guest's
  * queues itself, and a queue's registers move between QEMU and the host
  * when the vIOMMU comes or goes.  The host reports a queue's command
@@ -134,6 +135,10 @@ unsigned smmuv3_accel_cmdqv_max_cmdqs(SMMUv3Accel *a, unsigned cmdqs)
     if (!smmuv3_accel_cmdqv_active(a->smmu)) {
         return cmdqs;
     }
+    if (a->idr.resolved) {
+        /* and at most 2^CMDQS of its own */
+        fit = MIN(fit, FIELD_EX32(a->idr.host[1], IDR1, CMDQS));
+    }
     return MIN(cmdqs, fit);
 }
 
@@ -184,6 +189,23 @@ static void smmuv3_accel_cmdqv_regs_from_host(SMMUv3CmdqvVcmdq *q,
     q->gerrorn = qatomic_read(&hw[R_VCMDQ_GERRORN]);
 }
 
+/*
+ * Disabled, so that its CONS is final: what the host consumed is not run
+ * twice, what it did not is left for QEMU (bounded: the hardware takes
+ * microseconds)
+ */
+static void smmuv3_accel_cmdqv_stop_queue(uint32_t *hw)
+{
+    uint32_t config = qatomic_read(&hw[R_VCMDQ_CONFIG]);
+
+    qatomic_set(&hw[R_VCMDQ_CONFIG], 0);
+    for (int i = 0; i < 1000 && qatomic_read(&hw[R_VCMDQ_STATUS]) & 1; i++) {
+        g_usleep(100);
+    }
+    /* the guest's enable stays what it wrote */
+    qatomic_set(&hw[R_VCMDQ_CONFIG], config);
+}
+
 static void smmuv3_accel_cmdqv_free_queue(SMMUv3Accel *a, SMMUv3Cmdqv *c,
                                           unsigned l)
 {
@@ -192,6 +214,7 @@ static void smmuv3_accel_cmdqv_free_queue(SMMUv3Accel *a, SMMUv3Cmdqv *c,
     /* whichever guest VCMDQ it was, it is QEMU's again */
     for (unsigned i = 0; i < c->vcmdqs; i++) {
         if (c->vcmdq[i].hw == hw) {
+            smmuv3_accel_cmdqv_stop_queue(hw);
             smmuv3_accel_cmdqv_regs_from_host(&c->vcmdq[i], hw);
             c->vcmdq[i].hw = NULL;
         }
@@ -385,16 +408,20 @@ bool smmuv3_accel_cmdqv_attach(SMMUv3Accel *a, Error **errp)
         a->cmdqv.page = NULL;
         return false;
     }
+    /*
+     * The queues go to the host while the guest still traps (the BQL is
+     * held), then the page is the guest's: no write falls in between
+     */
+    smmuv3_accel_cmdqv_sync(s);
     memory_region_init_ram_device_ptr(&a->cmdqv.mr, OBJECT(s),
                                       "tegra241-cmdqv-vintf0-page0",
                                       SMMUV3_ACCEL_CMDQV_PAGE_SIZE,
                                       a->cmdqv.page);
-    memory_region_add_subregion_overlap(&c->mmio, SMMUV3_CMDQV_VINTF_PAGES,
-                                        &a->cmdqv.mr, 1);
     /* emulated devices: QEMU no longer sees the TLBIs, so caches nothing */
     ARM_SMMU(s)->iotlb_bypass = true;
+    memory_region_add_subregion_overlap(&c->mmio, SMMUV3_CMDQV_VINTF_PAGES,
+                                        &a->cmdqv.mr, 1);
     trace_smmuv3_accel_cmdqv_attach(a->viommu_id, a->cmdqv.offset);
-    smmuv3_accel_cmdqv_sync(s);
     return true;
 }
 
@@ -405,6 +432,9 @@ void smmuv3_accel_cmdqv_detach(SMMUv3Accel *a)
     if (!a->cmdqv.page) {
         return;
     }
+    /* the guest traps again first, then the queues come back */
+    memory_region_del_subregion(&c->mmio, &a->cmdqv.mr);
+    object_unparent(OBJECT(&a->cmdqv.mr));
     for (unsigned l = SMMUV3_ACCEL_CMDQV_QUEUES_MAX; l-- > 0;) {
         if (a->cmdqv.hwq[l].id) {
             smmuv3_accel_cmdqv_free_queue(a, c, l);
@@ -412,9 +442,7 @@ void smmuv3_accel_cmdqv_detach(SMMUv3Accel *a)
         /* the next vIOMMU may be another host's */
         a->cmdqv.hwq[l].refused_addr = 0;
     }
-    memory_region_del_subregion(&c->mmio, &a->cmdqv.mr);
     ARM_SMMU(a->smmu)->iotlb_bypass = false;
-    object_unparent(OBJECT(&a->cmdqv.mr));
     smmuv3_accel_cmdqv_veventq_free(a);
     munmap(a->cmdqv.page, SMMUV3_ACCEL_CMDQV_PAGE_SIZE);
     a->cmdqv.page = NULL;

@@ -116,6 +116,7 @@ struct SMMUv3Cmdqv {
     Error *migration_blocker;
     /* What PARAM says: the emulated part's, or what accel=on offers */
     bool accel;
+    bool wide_write;            /* the low half of a 64-bit write */
     unsigned version;
     unsigned vintfs;
     unsigned vcmdqs;

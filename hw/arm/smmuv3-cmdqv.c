@@ -281,7 +281,7 @@ static void smmuv3_cmdqv_vcmdq_write(SMMUv3CmdqvVcmdq *q, bool page1,
             q->q.base = smmuv3_cmdqv_set_half(q->q.base, reg, val) &
                         SMMUV3_CMDQV_BASE_MASK;
             q->q.log2size = MIN(extract64(q->q.base, 0, 5), SMMU_CMDQS);
-            if (q->cmdqv->accel) {
+            if (q->cmdqv->accel && !q->cmdqv->wide_write) {
                 smmuv3_accel_cmdqv_sync(q->cmdqv->smmu);
             }
             break;
@@ -490,9 +490,8 @@ static SMMUv3CmdqvVcmdq *smmuv3_cmdqv_vcmdq_at(SMMUv3Cmdqv *c, hwaddr off,
     return smmuv3_cmdqv_lookup(c, off / SMMUV3_CMDQV_VINTF_STRIDE, idx);
 }
 
-static uint64_t smmuv3_cmdqv_read(void *opaque, hwaddr off, unsigned size)
+static uint32_t smmuv3_cmdqv_read32(SMMUv3Cmdqv *c, hwaddr off)
 {
-    SMMUv3Cmdqv *c = opaque;
     SMMUv3CmdqvVcmdq *q;
     uint32_t val = 0;
     bool page1;
@@ -510,10 +509,8 @@ static uint64_t smmuv3_cmdqv_read(void *opaque, hwaddr off, unsigned size)
     return val;
 }
 
-static void smmuv3_cmdqv_write(void *opaque, hwaddr off, uint64_t val,
-                               unsigned size)
+static void smmuv3_cmdqv_write32(SMMUv3Cmdqv *c, hwaddr off, uint32_t val)
 {
-    SMMUv3Cmdqv *c = opaque;
     SMMUv3CmdqvVcmdq *q;
     bool page1;
     hwaddr reg;
@@ -529,15 +526,43 @@ static void smmuv3_cmdqv_write(void *opaque, hwaddr off, uint64_t val,
     }
 }
 
+static uint64_t smmuv3_cmdqv_read(void *opaque, hwaddr off, unsigned size)
+{
+    uint64_t val = smmuv3_cmdqv_read32(opaque, off);
+
+    if (size == 8) {
+        val |= (uint64_t)smmuv3_cmdqv_read32(opaque, off + 4) << 32;
+    }
+    return val;
+}
+
+/*
+ * A 64-bit access (BASE, the error maps) is two halves, low first; with
+ * accel=on, one change of BASE for the host, not two
+ */
+static void smmuv3_cmdqv_write(void *opaque, hwaddr off, uint64_t val,
+                               unsigned size)
+{
+    SMMUv3Cmdqv *c = opaque;
+
+    if (size == 8) {
+        c->wide_write = true;
+        smmuv3_cmdqv_write32(c, off, val);
+        c->wide_write = false;
+        smmuv3_cmdqv_write32(c, off + 4, val >> 32);
+        return;
+    }
+    smmuv3_cmdqv_write32(c, off, val);
+}
+
 static const MemoryRegionOps smmuv3_cmdqv_ops = {
     .read = smmuv3_cmdqv_read,
     .write = smmuv3_cmdqv_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    /* 64-bit registers (BASE, the error maps) come as two halves */
     .valid.min_access_size = 4,
     .valid.max_access_size = 8,
     .impl.min_access_size = 4,
-    .impl.max_access_size = 4,
+    .impl.max_access_size = 8,
 };
 
 static void smmuv3_cmdqv_init_vcmdqs(SMMUv3Cmdqv *c)

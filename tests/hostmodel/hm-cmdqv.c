@@ -107,16 +107,23 @@ static int hm_cmdqv_ctx_kfd(HmCtx *ctx)
     return -1;
 }
 
+/* The lowest free range from one host page up (never 0), as the kernel */
 static uint64_t hm_cmdqv_next_offset(HmCtx *ctx)
 {
-    uint64_t off = HM_CMDQV_PAGE_SIZE;      /* never 0, as the kernel */
+    uint64_t off = hm.cfg.page_size;
+    bool moved = true;
 
-    for (uint32_t id = 1; id < ctx->n_objs; id++) {
-        HmViommu *v = (HmViommu *)ctx->objs[id];
+    while (moved) {
+        moved = false;
+        for (uint32_t id = 1; id < ctx->n_objs; id++) {
+            HmViommu *v = (HmViommu *)ctx->objs[id];
 
-        if (v && v->obj.type == HM_OBJ_VIOMMU && v->page &&
-            v->mmap_offset >= off) {
-            off = v->mmap_offset + HM_CMDQV_PAGE_SIZE;
+            if (v && v->obj.type == HM_OBJ_VIOMMU && v->page &&
+                v->mmap_offset < off + HM_CMDQV_PAGE_SIZE &&
+                off < v->mmap_offset + HM_CMDQV_PAGE_SIZE) {
+                off = v->mmap_offset + HM_CMDQV_PAGE_SIZE;
+                moved = true;
+            }
         }
     }
     return off;
@@ -133,9 +140,12 @@ int hm_cmdqv_viommu_init(HmUcmd *u, HmViommu *v,
     int kfd;
 
     v->vintf = -1;
-    if (!cmd->data_len || !cmd->data_uptr ||
-        cmd->data_len != sizeof(data)) {
+    /* iommu_copy_struct_from_user() before a VINTF is taken */
+    if (cmd->data_len != sizeof(data)) {
         return -EINVAL;
+    }
+    if (hm_copy_from_user(&data, cmd->data_uptr, sizeof(data))) {
+        return -EFAULT;
     }
     for (unsigned i = 1; i < vintfs; i++) {
         if (!(s->cmdqv_vintfs_used & HM_BIT(i))) {
@@ -221,13 +231,19 @@ static HmReg *hm_cmdqv_regs(HmViommu *v, unsigned index)
     return v->page + index * HM_VCMDQ_REGS;
 }
 
-/* tegra241_vcmdq_hw_deinit(): disabled and emptied, then a host sync */
+/*
+ * tegra241_vcmdq_hw_deinit(): disabled, a CMD_SYNC (CS=NONE) on the
+ * SMMU's own queue to flush a timeout (issued with the sync the list
+ * gets), emptied
+ */
 static void hm_cmdqv_lvcmdq_reset(HmViommu *v, unsigned index)
 {
+    static const uint64_t flush[1][2] = { { HM_OP_CMD_SYNC, 0 } };
     HmReg *r = hm_cmdqv_regs(v, index);
 
     r[HM_VCMDQ_CONFIG] = 0;
     r[HM_VCMDQ_STATUS] = 0;
+    hm_smmu_issue_cmdlist(v->smmu, flush, 1);
     r[HM_VCMDQ_PROD] = 0;
     r[HM_VCMDQ_CONS] = 0;
     r[HM_VCMDQ_GERRORN] = r[HM_VCMDQ_GERROR];
@@ -350,8 +366,6 @@ void hm_cmdqv_hw_queue_destroy(HmHwQueue *q)
     HmViommu *v = q->viommu;
 
     hm_cmdqv_lvcmdq_reset(v, q->index);
-    /* the deinit's CMD_SYNC on the SMMU's own queue */
-    hm_smmu_issue_cmdlist(v->smmu, NULL, 0);
     v->lvcmdq[q->index] = NULL;
     v->obj.users--;
     if (q->prev) {
@@ -390,12 +404,18 @@ void *hm_cmdqv_mmap(HmCtx *ctx, int fd, size_t len, int prot, int flags,
     if (err) {
         goto fail;
     }
-    err = EPERM;
-    if (prot & PROT_EXEC) {
+    /* the syscall's checks, then iommufd_fops_mmap()'s, in their order */
+    err = EINVAL;
+    if (off & (hm.cfg.page_size - 1)) {
         goto fail;
     }
-    err = EINVAL;
-    if ((flags & MAP_TYPE) != MAP_SHARED) {
+    len = (len + hm.cfg.page_size - 1) & ~(hm.cfg.page_size - 1);
+    if ((flags & MAP_TYPE) != MAP_SHARED &&
+        (flags & MAP_TYPE) != MAP_SHARED_VALIDATE) {
+        goto fail;
+    }
+    err = EPERM;
+    if (prot & PROT_EXEC) {
         goto fail;
     }
     for (uint32_t id = 1; id < ctx->n_objs; id++) {

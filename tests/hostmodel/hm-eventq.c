@@ -72,7 +72,7 @@ int hm_veventq_alloc(HmCtx *ctx, struct iommu_veventq_alloc *cmd)
         cmd->type == IOMMU_VEVENTQ_TYPE_DEFAULT) {
         return -EOPNOTSUPP;
     }
-    if (!cmd->veventq_depth) {
+    if (!cmd->veventq_depth || cmd->veventq_depth > 1U << 19) {
         return -EINVAL;
     }
     v = (HmViommu *)hm_obj_get(ctx, cmd->viommu_id, HM_OBJ_VIOMMU);
@@ -164,7 +164,10 @@ int hm_veventq_report(HmViommu *v, uint32_t type, const uint64_t evt[4],
     return lost ? 1 : 0;
 }
 
-/* iommufd_veventq_fops_read(): whole records only, 0 when nothing fits */
+/*
+ * iommufd_veventq_fops_read(): whole records only; EINVAL for a count
+ * below a header, or when the first record does not fit
+ */
 ssize_t hm_veventq_read(HmVeventq *q, uint64_t ubuf, size_t count,
                         HmCall *call)
 {
@@ -172,6 +175,9 @@ ssize_t hm_veventq_read(HmVeventq *q, uint64_t ubuf, size_t count,
     int rc = 0;
     unsigned n = 0;
 
+    if (count < sizeof(struct iommufd_vevent_header)) {
+        return -EINVAL;
+    }
     while (q->head) {
         HmVevent *cur = q->head;
         struct iommufd_vevent_header hdr = {
@@ -183,6 +189,9 @@ ssize_t hm_veventq_read(HmVeventq *q, uint64_t ubuf, size_t count,
             break;
         }
         if (!cur->lost && sizeof(hdr) + HM_VEVENT_DATA_LEN > count - done) {
+            if (done == 0) {
+                rc = -EINVAL;
+            }
             break;
         }
         if (hm_copy_to_user(ubuf + done, &hdr, sizeof(hdr))) {
@@ -192,6 +201,8 @@ ssize_t hm_veventq_read(HmVeventq *q, uint64_t ubuf, size_t count,
         done += sizeof(hdr);
         if (!cur->lost) {
             if (hm_copy_to_user(ubuf + done, cur->evt, HM_VEVENT_DATA_LEN)) {
+                /* the header is taken back: the record stays queued */
+                done -= sizeof(hdr);
                 rc = -EFAULT;
                 break;
             }

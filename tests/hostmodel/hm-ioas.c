@@ -291,11 +291,12 @@ static int hm_ioas_unmap_range(HmIoas *ioas, uint64_t start, uint64_t last,
             i++;
             continue;
         }
-        if (a->iova < start || a->last > last) {
-            return -ENOENT;
-        }
+        /* a HW queue's pinned pages first (iopt_unmap_iova_range()) */
         if (hm_cmdqv_ioas_locked(ioas, a->iova, a->last)) {
             return -EBUSY;
+        }
+        if (a->iova < start || a->last > last) {
+            return -ENOENT;
         }
         *unmapped += a->last - a->iova + 1;
         memmove(a, a + 1, (ioas->n_areas - i - 1) * sizeof(*a));

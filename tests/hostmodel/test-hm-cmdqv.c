@@ -166,17 +166,30 @@ bool t_cmdqv_viommu_alloc(void)
               EINVAL);
     CHECK_ERR(cmdqv_viommu(n.ifd, n.devid, n.s2, 24, &v[0], NULL, NULL),
               EINVAL);
+    {
+        /* the data is read before a VINTF is taken */
+        struct iommu_viommu_alloc va = {
+            .size = sizeof(va), .dev_id = n.devid, .hwpt_id = n.s2,
+            .type = IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, .data_len = 16,
+            .data_uptr = (uintptr_t)bad_ptr(),
+        };
+        CHECK_ERR(io(n.ifd, IOMMU_VIOMMU_ALLOC, &va), EFAULT);
+    }
     /* VINTF0 is the host's: three for VMMs */
     for (int i = 0; i < 3; i++) {
         CHECK_ERR(cmdqv_viommu(n.ifd, n.devid, n.s2, 16, &v[i], &off[i],
                                &len), 0);
-        CHECK(len == VINTF_PAGE && off[i] && !(off[i] % 4096));
-        CHECK(i == 0 || off[i] != off[i - 1]);
+        CHECK(len == VINTF_PAGE);
     }
+    /* the lowest free ranges from one page up */
+    CHECK(off[0] == 4096 && off[1] == 4096 + VINTF_PAGE &&
+          off[2] == 4096 + 2 * VINTF_PAGE);
     CHECK_ERR(cmdqv_viommu(n.ifd, n.devid, n.s2, 16, &v[3], NULL, NULL),
               ENOSPC);
     CHECK_ERR(destroy(n.ifd, v[1]), 0);
-    CHECK_ERR(cmdqv_viommu(n.ifd, n.devid, n.s2, 16, &v[3], NULL, NULL), 0);
+    CHECK_ERR(cmdqv_viommu(n.ifd, n.devid, n.s2, 16, &v[3], &off[3], &len),
+              0);
+    CHECK(off[3] == off[1]);
     /* an SMMU without a CMDQV */
     {
         Nest p;
@@ -204,13 +217,20 @@ bool t_cmdqv_mmap_rules(void)
     CHECK(p == MAP_FAILED && errno == EPERM);
     p = mmap(NULL, VINTF_PAGE, PROT_READ, MAP_PRIVATE, c.n.ifd, c.offset);
     CHECK(p == MAP_FAILED && errno == EINVAL);
+    /* not shared is checked before PROT_EXEC; the offset is a page's */
+    p = mmap(NULL, VINTF_PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, c.n.ifd,
+             c.offset);
+    CHECK(p == MAP_FAILED && errno == EINVAL);
+    p = mmap(NULL, VINTF_PAGE, PROT_READ, MAP_SHARED, c.n.ifd, c.offset + 8);
+    CHECK(p == MAP_FAILED && errno == EINVAL);
     p = mmap(NULL, VINTF_PAGE, PROT_READ, MAP_SHARED, c.n.ifd,
              c.offset + VINTF_PAGE);
     CHECK(p == MAP_FAILED && errno == ENXIO);
     p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, c.n.ifd, c.offset);
     CHECK(p == MAP_FAILED && errno == ENXIO);
-    p = mmap(NULL, VINTF_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, c.n.ifd,
-             c.offset);
+    /* the length is rounded up to a page, MAP_SHARED_VALIDATE is shared */
+    p = mmap(NULL, VINTF_PAGE - 100, PROT_READ | PROT_WRITE,
+             MAP_SHARED_VALIDATE, c.n.ifd, c.offset);
     CHECK(p != MAP_FAILED);
     /* the mapping holds the vIOMMU */
     CHECK_ERR(destroy(c.n.ifd, c.n.viommu), EBUSY);
@@ -250,9 +270,11 @@ bool t_cmdqv_hw_queue_rules(void)
     CHECK_ERR(hw_queue(c.n.ifd, c.n.viommu, 0, iova, 4096, &q0), 0);
     CHECK_ERR(hw_queue(c.n.ifd, c.n.viommu, 0, iova, 4096, &q), EEXIST);
     CHECK_ERR(hw_queue(c.n.ifd, c.n.viommu, 1, iova + 4096, 4096, &q1), 0);
-    /* pinned; destroyed in descending order; the vIOMMU held */
+    /* pinned (before the partial-unmap check); destroyed in descending
+     * order; the vIOMMU held */
     CHECK_ERR(ioas_unmap(c.n.ifd, c.n.ioas, iova, 2 * QUEUE_BYTES, NULL),
               EBUSY);
+    CHECK_ERR(ioas_unmap(c.n.ifd, c.n.ioas, iova, QUEUE_BYTES, NULL), EBUSY);
     CHECK_ERR(destroy(c.n.ifd, q0), EBUSY);
     CHECK_ERR(destroy(c.n.ifd, c.n.viommu), EBUSY);
     CHECK_ERR(destroy(c.n.ifd, q1), 0);

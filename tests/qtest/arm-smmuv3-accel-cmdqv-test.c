@@ -288,6 +288,41 @@ static void test_queue_refused_stays_off(void)
     cv_stop(&c);
 }
 
+/* The guest's queues are bounded by the host's too: IDR1.CMDQS 6 */
+static void test_cmdqs_host_bound(void)
+{
+    AccelCmdqv c;
+
+    if (!cv_start(&c, "grace-cmdqv-smallq", ",cmdqv=on")) {
+        return;
+    }
+    g_assert_cmpuint(FIELD_EX32(rd(&c.a, A_IDR1), IDR1, CMDQS), ==, 6);
+    cv_stop(&c);
+}
+
+/*
+ * A 64-bit BASE write is one change for the host: moving a queue from
+ * above 4 GiB to below allocates one host queue, not one at a mixed
+ * address (the new low half with the old high half) on the way
+ */
+static void test_base_written_once(void)
+{
+    AccelCmdqv c;
+
+    if (!cv_start(&c, "grace-cmdqv", ",cmdqv=on -m 5G")) {
+        return;
+    }
+    cv_guest_queue(&c, 0x100000000ULL, VQUEUE_LOG2);
+    g_assert_cmpint(cv_info(&c, "queues-allocated"), ==, 1);
+    /* in halves, 0x1_4080_0000 would come first: RAM, so taken */
+    cv_wr(&c, A_LPAGE0(0, 0) + VCMDQ_CONFIG, 0);
+    qtest_writeq(c.a.qts, c.cv + A_LPAGE1(0, 0) + VCMDQ_BASE,
+                 VQUEUE | VQUEUE_LOG2);
+    g_assert_cmpint(cv_info(&c, "queues-allocated"), ==, 2);
+    g_assert_cmpint(cv_info(&c, "host-queues"), ==, 1);
+    cv_stop(&c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -300,5 +335,9 @@ int main(int argc, char **argv)
                    test_host_error_reaches_guest);
     qtest_add_func("/arm-smmuv3-accel-cmdqv/queue-refused-stays-off",
                    test_queue_refused_stays_off);
+    qtest_add_func("/arm-smmuv3-accel-cmdqv/cmdqs-host-bound",
+                   test_cmdqs_host_bound);
+    qtest_add_func("/arm-smmuv3-accel-cmdqv/base-written-once",
+                   test_base_written_once);
     return g_test_run();
 }
