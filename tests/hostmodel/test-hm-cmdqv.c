@@ -270,8 +270,7 @@ bool t_cmdqv_hw_queue_rules(void)
     CHECK_ERR(hw_queue(c.n.ifd, c.n.viommu, 0, iova, 4096, &q0), 0);
     CHECK_ERR(hw_queue(c.n.ifd, c.n.viommu, 0, iova, 4096, &q), EEXIST);
     CHECK_ERR(hw_queue(c.n.ifd, c.n.viommu, 1, iova + 4096, 4096, &q1), 0);
-    /* pinned (before the partial-unmap check); destroyed in descending
-     * order; the vIOMMU held */
+    /* pinned, before the partial-unmap check; freed descending */
     CHECK_ERR(ioas_unmap(c.n.ifd, c.n.ioas, iova, 2 * QUEUE_BYTES, NULL),
               EBUSY);
     CHECK_ERR(ioas_unmap(c.n.ifd, c.n.ioas, iova, QUEUE_BYTES, NULL), EBUSY);
