@@ -73,6 +73,7 @@ targets=(
     "generic-accel|generic-fuzz|$hosts/qemu.conf||-M virt -nodefaults -object iommufd,id=i0 -device arm-smmuv3,primary-bus=pcie.0,accel=on -device vfio-pci,id=d0,fd=100,iommufd=i0,bus=pcie.0,addr=1.0 $devs|$objects"
     "generic-emulated|generic-fuzz|||-M virt -nodefaults -device arm-smmuv3,primary-bus=pcie.0 $devs|$objects"
     "generic-cmdqv|generic-fuzz|||-M virt -nodefaults -device arm-smmuv3,primary-bus=pcie.0,stage=nested,cmdqv=on $devs|tegra241-cmdqv*"
+    "generic-accel-cmdqv|generic-fuzz|$hosts/fuzz-cmdqv.conf||-M virt -nodefaults -object iommufd,id=i0 -device arm-smmuv3,primary-bus=pcie.0,accel=on,cmdqv=on -device vfio-pci,id=d0,fd=100,iommufd=i0,bus=pcie.0,addr=1.0 $devs|tegra241-cmdqv*"
 )
 
 want=("$@")

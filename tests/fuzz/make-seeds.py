@@ -146,6 +146,17 @@ cmdqv = {
         g_write(2, 0, 0x30000 + 0x20000 + 0x4, 12)]),
 }
 
+# generic-accel-cmdqv: the guest's VINTF0 (accel=on gives one) on the
+# host's CMDQV: its queue 0 a host HW queue, kicked through the mapped page
+accel_cmdqv = {
+    'guest-queue-on-host': SEP.join(cmdqv_queue(0, 0)),
+    'queue-moves': SEP.join(cmdqv_queue(0, 0) + [
+        g_write(3, 0, 0x40000, 0x40001000 | 5),
+        g_write(2, 0, 0x30000 + 0x8, 1),
+        g_write(2, 0, 0x30000 + 0x4, 3),
+        g_write(3, 0, 0x40000, 0)]),
+}
+
 seeds = {
     'smmuv3-accel-ops': structured,
     'smmuv3-ops': {k: v for k, v in structured.items()
@@ -153,6 +164,7 @@ seeds = {
     'generic-accel': generic,
     'generic-emulated': generic,
     'generic-cmdqv': cmdqv,
+    'generic-accel-cmdqv': accel_cmdqv,
 }
 
 for target, inputs in seeds.items():
