@@ -169,6 +169,11 @@ static int smmuv3_cmdqv_filter(void *opaque, Cmd *cmd)
     case SMMU_CMD_TLBI_NH_VA:
         cmd->word[1] = deposit32(cmd->word[1], 0, 16,
                                  FIELD_EX32(vi->config, VINTF_CONFIG, VMID));
+        if (!q->cmdqv->smmu->cmdqv_guest_tlbi) {
+            /* x-cmdqv-guest-tlbi=off: consumed, and a no-op */
+            cmd->word[0] = deposit32(cmd->word[0], 0, 8,
+                                     SMMU_CMD_PREFETCH_CONFIG);
+        }
         return SMMU_CERROR_NONE;
     case SMMU_CMD_ATC_INV:
         if (q->cmdqv->accel) {

@@ -5,7 +5,7 @@
 # Unless --no-build, the artifacts are first built or reused with
 # 'make e2e-artifacts' (its output becomes TAP comments).
 #
-# usage: run.sh [--mode baseline|accel|accel-cmdqv|stale|bench|compare] [--run-dir DIR] [--no-build]
+# usage: run.sh [--mode baseline|accel|accel-cmdqv|stale|stale-cmdqv|bench|compare] [--run-dir DIR] [--no-build]
 #               [--summary] [--brief] [--timeout SECONDS] [--trace PATTERN]
 #               [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S]
 #               [--l2-trace EVENT] [--l0-smmu cmdqv|legacy]
@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     --l2-timeout) extra+=(--l2-timeout "${2:?}"); shift ;;
     --l2-trace) extra+=(--l2-trace "${2:?}"); shift ;;
     --l0-smmu) extra+=(--l0-smmu "${2:?}"); shift ;;
-    *) echo "usage: run.sh [--mode baseline|accel|accel-cmdqv|stale|bench|compare] [--run-dir DIR] [--no-build] [--summary] [--brief] [--timeout S] [--trace P] [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E] [--l0-smmu cmdqv|legacy]" >&2
+    *) echo "usage: run.sh [--mode baseline|accel|accel-cmdqv|stale|stale-cmdqv|bench|compare] [--run-dir DIR] [--no-build] [--summary] [--brief] [--timeout S] [--trace P] [--l1-boot dt|acpi] [--l2-boot dt|acpi] [--l2-timeout S] [--l2-trace E] [--l0-smmu cmdqv|legacy]" >&2
        exit 2 ;;
     esac
     shift

@@ -584,9 +584,10 @@ static void test_vcmdq_base_bit5(void)
 /*
  * A guest VINTF's TLBIs carry its VMID, whatever the guest put there: the
  * SMMU invalidates (asid 7, vmid 5), as its trace shows; the host's VINTF
- * keeps the command's own VMID
+ * keeps the command's own VMID.  With x-cmdqv-guest-tlbi=off the guest
+ * VINTF's are consumed and dropped (what the e2e stale-cmdqv mode needs).
  */
-static void test_guest_vmid_substituted(void)
+static void guest_tlbis(bool dropped)
 {
     g_autofree char *dir = g_dir_make_tmp("smmuv3-cmdqv-XXXXXX", NULL);
     g_autofree char *log = g_build_filename(dir, "trace.log", NULL);
@@ -594,8 +595,9 @@ static void test_guest_vmid_substituted(void)
     uint64_t size;
     Cmdqv c;
 
-    c.qts = qtest_initf("%s -trace smmu_iotlb_inv_asid_vmid -D %s",
-                        cmdqv_args, log);
+    c.qts = qtest_initf("%s%s -trace smmu_iotlb_inv_asid_vmid -D %s",
+                        cmdqv_args, dropped ? ",x-cmdqv-guest-tlbi=off" : "",
+                        log);
     c.base = smmuv3_qtest_region(c.qts, "tegra241-cmdqv", &size);
     vcmdq_setup(&c, 1, false, 5, 2, QUEUE, 3);
     put_cmd(&c, QUEUE, 3, 0, OP_TLBI_NH_ASID | 7ULL << 48 | 0x33ULL << 32,
@@ -610,16 +612,32 @@ static void test_guest_vmid_substituted(void)
     qtest_quit(c.qts);
 
     g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-    g_assert_nonnull(strstr(text, "IOTLB invalidate asid=7 vmid=5\n"));
+    if (dropped) {
+        g_assert_null(strstr(text, "asid=7"));
+    } else {
+        g_assert_nonnull(strstr(text, "IOTLB invalidate asid=7 vmid=5\n"));
+    }
     g_assert_nonnull(strstr(text, "IOTLB invalidate asid=8 vmid=51\n"));
     g_assert_null(strstr(text, "asid=7 vmid=51"));
     unlink(log);
     rmdir(dir);
 }
 
+static void test_guest_vmid_substituted(void)
+{
+    guest_tlbis(false);
+}
+
+static void test_guest_tlbi_dropped(void)
+{
+    guest_tlbis(true);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/arm-smmuv3-cmdqv/guest-tlbi-dropped",
+                   test_guest_tlbi_dropped);
     qtest_add_func("/arm-smmuv3-cmdqv/region-only-when-asked",
                    test_region_only_when_asked);
     qtest_add_func("/arm-smmuv3-cmdqv/legacy-smmu-refused",
