@@ -25,13 +25,15 @@ import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(TOP, 'build')
+# MUTATE_BUILD: another configured build directory than build/
+BUILD = os.environ.get('MUTATE_BUILD', os.path.join(TOP, 'build'))
 FILES = ['hw/arm/smmuv3-accel*.c', 'hw/arm/smmuv3-cmdqv.c',
          'backends/iommufd-*.c']
 SKIP_FILES = ['hw/arm/smmuv3-accel-stubs.c', 'hw/arm/smmuv3-accel-hmp.c']
 # The suites run for each mutant, cheapest first; the first failure kills.
 SUITES = [
     ('tests/qtest/arm-smmuv3-cmdqv-test', 60),
+    ('tests/qtest/arm-smmuv3-accel-cmdqv-test', 120),
     ('tests/qtest/arm-smmuv3-accel-test', 240),
     ('tests/qtest/arm-smmuv3-accel-ste-test', 120),
     ('tests/qtest/arm-smmuv3-accel-cmdq-test', 120),
