@@ -318,6 +318,26 @@ def l2_queue_check(tap, asids):
                f"{', '.join(sorted(queues)) or 'none'})")
 
 
+def l2_dropped_check(tap, args, asids):
+    """stale-cmdqv: L0 ran L2's VCMDQs (a guest VINTF's consumption
+    passes), and no TLBI of them reached its SMMU (dropped)."""
+    passes = 0
+    vcmdq = re.compile(r'smmuv3_cmdqv_consume VCMDQ \d+ of VINTF [1-9]')
+    try:
+        with open(os.path.join(args.run_dir, 'l0.log'),
+                  errors='replace') as f:
+            passes = sum(1 for line in f if vcmdq.search(line))
+    except OSError:
+        pass
+    queues = set().union(*asids.values()) if asids else set()
+    guest = sorted(q for q in queues if q.startswith('vintf') and
+                   q != 'vintf0')
+    tap.result(passes > 0 and not guest,
+               f"L0: {passes} passes over a guest VINTF's VCMDQs, TLBIs "
+               f"through them {', '.join(guest) or 'none'} (expected "
+               "passes, and none: x-cmdqv-guest-tlbi=off)")
+
+
 def cmdqv_checks(tap, records):
     """accel-cmdqv: L1's QEMU's view of L2's CMDQV (x-query-smmuv3-accel's
     cmdqv member) while L2 runs, with its devices unplugged (the queues
@@ -501,8 +521,10 @@ def verdicts(tap, args, l2boot, status, secs, records, stages, disk,
         queue_check(tap, args, asids)
     calls = {}
     ours = [r for r in records if r.get('qemu') in (None, 'ours')]
-    if args.mode in ('accel-cmdqv', 'stale-cmdqv'):
+    if args.mode == 'accel-cmdqv':
         l2_queue_check(tap, asids)
+    if args.mode == 'stale-cmdqv':
+        l2_dropped_check(tap, args, asids)
     if args.mode == 'accel-cmdqv':
         cmdqv_checks(tap, ours)
     if args.mode in ('accel', 'accel-cmdqv', 'stale', 'stale-cmdqv',
