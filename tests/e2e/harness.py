@@ -79,7 +79,8 @@ STAGES['compare'] = ([('L1', 'init'), ('L1', 'disk'), ('L1', 'bind'),
                      [('L2', f'bench-{q}@{q}-bench') for q in COMPARE_QEMUS] +
                      [('L1', 'l2-exit'), ('L1', 'after'), ('L1', 'end')])
 # The benchmark: L2 booted once per configuration (init-l1.sh, run_l2)
-BENCH_CONFIGS = ['none', 'virtio-iommu', 'accel', 'accel-percmd']
+BENCH_CONFIGS = ['none', 'virtio-iommu', 'accel', 'accel-percmd',
+                 'accel-cmdqv']
 STAGES['bench'] = ([('L1', 'init'), ('L1', 'disk'), ('L1', 'bind'),
                     ('L1', 'dma'), ('L1', 'l2-start')] +
                    [('L2', f'bench-{c}') for c in BENCH_CONFIGS] +
@@ -778,7 +779,14 @@ def bench_report(records):
                    f'{fmt(ratio(one, fig["accel"]["1p"]), 9, 2)}'
                    f'{fmt(many, 13, 1)}'
                    f'{fmt(ratio(many, fig["accel"]["64p"]), 9, 2)}')
-    for c in ('accel', 'accel-percmd'):
+    cv, tr = fig['accel-cmdqv'], fig['accel']
+    out += ['accel-cmdqv against trapped accel (the guest\'s queues on the '
+            'host\'s CMDQV):',
+            f'  4K reads/s x{fmt(ratio(cv["iops"], tr["iops"]), 5, 2)}, '
+            f'64K MB/s x{fmt(ratio(cv["mbs"], tr["mbs"]), 5, 2)}, '
+            f'1-page unmap x{fmt(ratio(cv["1p"], tr["1p"]), 5, 2)}, '
+            f'64-page unmap x{fmt(ratio(cv["64p"], tr["64p"]), 5, 2)}']
+    for c in ('accel', 'accel-percmd', 'accel-cmdqv'):
         state = vsmmu_state(records, c)
         if isinstance(state, list) and state:
             v = state[0]

@@ -187,7 +187,7 @@ l2_console() {
 # or the options of an accel vSMMU (",x-..."; "" for the defaults).
 run_l2() {
     l2mode=$1 viommu=$2 label=$1
-    case $3 in e2e.bench=*) label=${3#e2e.bench=} ;; esac
+    case $3 in e2e.bench=*) label=${3#e2e.bench=}; label=${label%% *} ;; esac
     args="-M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M
  -nodefaults -display none -serial stdio -no-reboot
  -kernel /l2/Image -initrd /l2/initrd.cpio.gz
@@ -364,6 +364,7 @@ bench)
     run_l2 bench virtio-iommu e2e.bench=virtio-iommu
     run_l2 bench ,ril=off e2e.bench=accel
     run_l2 bench ,ril=off,x-batch-invalidations=off e2e.bench=accel-percmd
+    run_l2 bench ,ril=off,cmdqv=on "e2e.bench=accel-cmdqv e2e.l2cmdqv=1"
     ;;
 esac
 stage l2-exit
