@@ -207,6 +207,14 @@ static void test_queue_runs_on_host(void)
     g_assert_cmphex(got[0][0] >> 32 & 0xffff, !=, 0x77);
     g_assert_cmpint(cv_qemu_runs(&c), ==, 0);
 
+    /* the second queue too, as Linux takes both; nothing asked beyond */
+    cv_wr(&c, A_CMDQ_ALLOC(1), ALLOC(0, 1));
+    qtest_writeq(c.a.qts, c.cv + A_LPAGE1(0, 1) + VCMDQ_BASE,
+                 (VQUEUE + 0x1000) | VQUEUE_LOG2);
+    g_assert_cmpint(cv_info(&c, "host-queues"), ==, 2);
+    g_assert_cmpint(cv_info(&c, "queue-errors"), ==, 0);
+    qtest_writeq(c.a.qts, c.cv + A_LPAGE1(0, 1) + VCMDQ_BASE, 0);
+
     /* BASE 0 (Linux's deinit): the host queue goes */
     cv_wr(&c, A_LPAGE0(0, 0) + VCMDQ_CONFIG, 0);
     qtest_writeq(c.a.qts, c.cv + A_LPAGE1(0, 0) + VCMDQ_BASE, 0);

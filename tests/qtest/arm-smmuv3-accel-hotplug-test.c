@@ -800,6 +800,134 @@ static void test_cmdqv_plug_needs_host_cmdqv(void)
     model_stop(&m);
 }
 
+/*
+ * A host of two CMDQV SMMUs: smmu0 holds one StreamID a VM, smmu1 gives
+ * a VM one queue; vfio0 and vfio1 on smmu0, vfio2 on smmu1
+ */
+static char *cmdqv_small_host(ModelQemu *m)
+{
+    const char *dir = g_getenv("HOSTMODEL_DIR");
+    char *host = g_build_filename(m->dir, "host.conf", NULL);
+    g_autofree char *text = g_strdup_printf(
+        "[smmu smmu0]\nprofile = %s/profiles/grace-cmdqv.conf\n"
+        "cmdqv_sids_log2 = 0\n"
+        "[smmu smmu1]\nprofile = %s/profiles/grace-cmdqv.conf\n"
+        "cmdqv_vcmdqs_log2 = 2\n"
+        "[device vfio0]\nsmmu = smmu0\nsid = 0x100\ngroup = 1\n"
+        "bdf = 0000:01:00.0\n"
+        "[device vfio1]\nsmmu = smmu0\nsid = 0x200\ngroup = 2\n"
+        "bdf = 0000:02:00.0\n"
+        "[device vfio2]\nsmmu = smmu1\nsid = 0x300\ngroup = 3\n"
+        "bdf = 0000:03:00.0\n", dir, dir);
+
+    g_assert_true(g_file_set_contents(host, text, -1, NULL));
+    return host;
+}
+
+/*
+ * cmdqv=on with no device at start tells the guest two queues and 16
+ * StreamIDs: a host that gives a VM one queue, or one StreamID, cannot
+ * honour it and is refused
+ */
+static void test_cmdqv_host_too_small(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s2 = NULL, *host = NULL;
+    g_autofree char *err = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s2 = model_sysfsdev(&m, "0000:03:00.0", "vfio2", 3);
+    host = cmdqv_small_host(&m);
+    model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
+                     "-object iommufd,id=i0 "
+                     "-device arm-smmuv3,primary-bus=pcie.0,accel=on,"
+                     "cmdqv=on "
+                     "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    power_off_slot(m.qts);
+    err = plug_as(&m, "d0", s2, "rp0");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "the device's host CMDQV offers 1 queues "
+                            "and 16 StreamIDs a VM; this vSMMU's guest was "
+                            "given 2 and 16"));
+    g_free(err);
+    err = plug_as(&m, "d0", s0, "rp0");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "offers 2 queues and 1 StreamIDs a VM"));
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    model_stop(&m);
+}
+
+/*
+ * Cold-plugged, vfio0 tells the guest its host's one StreamID a VM; the
+ * next device has no slot left in the CMDQV's StreamID table
+ */
+static void test_cmdqv_sid_table_full(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s1 = NULL, *host = NULL, *args = NULL;
+    g_autofree char *err = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    host = cmdqv_small_host(&m);
+    args = g_strdup_printf("-M virt -accel tcg -display none -nodefaults "
+                           "-object iommufd,id=i0 "
+                           "-device arm-smmuv3,primary-bus=pcie.0,accel=on,"
+                           "cmdqv=on "
+                           "-device pcie-root-port,id=rp0,chassis=1,addr=1.0 "
+                           "-device pcie-root-port,id=rp1,chassis=2,addr=2.0 "
+                           "-device vfio-pci,id=d0,sysfsdev=%s,iommufd=i0,"
+                           "bus=rp0", s0);
+    model_start_host(&m, host, args);
+    power_off_slot_of(m.qts, RP_DEVFN + 8);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
+    err = plug_as(&m, "d1", s1, "rp1");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "this vSMMU's CMDQV has a StreamID table "
+                            "of 1 entries, all taken"));
+    model_stop(&m);
+}
+
+/*
+ * The first cold-plugged device tells the guest its host's CMDQV (one
+ * queue, 16 StreamIDs); a second, cold-plugged too, whose host has one
+ * StreamID a VM cannot honour that and stops QEMU, saying so
+ */
+static void test_cmdqv_cold_plug_learns_once(void)
+{
+    ModelQemu m;
+    g_autofree char *s0 = NULL, *s2 = NULL, *host = NULL, *args = NULL;
+    g_autofree char *err = NULL;
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s0 = model_sysfsdev(&m, "0000:01:00.0", "vfio0", 1);
+    s2 = model_sysfsdev(&m, "0000:03:00.0", "vfio2", 3);
+    host = cmdqv_small_host(&m);
+    args = g_strdup_printf("-M virt -accel tcg -display none -nodefaults "
+                           "-object iommufd,id=i0 "
+                           "-device arm-smmuv3,primary-bus=pcie.0,accel=on,"
+                           "cmdqv=auto "
+                           "-device vfio-pci,id=d2,sysfsdev=%s,iommufd=i0,"
+                           "bus=pcie.0,addr=2.0 "
+                           "-device vfio-pci,id=d0,sysfsdev=%s,iommufd=i0,"
+                           "bus=pcie.0,addr=3.0", s2, s0);
+    err = model_expect_refused_host(&m, host, args);
+    g_assert_nonnull(strstr(err, "offers 2 queues and 1 StreamIDs a VM; "
+                            "this vSMMU's guest was given 1 and 16"));
+    model_dir_free(m.dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -825,6 +953,12 @@ int main(int argc, char **argv)
                    test_cmdqv_queue_follows_viommu);
     qtest_add_func("/arm-smmuv3-accel/hotplug/cmdqv-plug-needs-host-cmdqv",
                    test_cmdqv_plug_needs_host_cmdqv);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/cmdqv-host-too-small",
+                   test_cmdqv_host_too_small);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/cmdqv-sid-table-full",
+                   test_cmdqv_sid_table_full);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/cmdqv-cold-plug-learns-once",
+                   test_cmdqv_cold_plug_learns_once);
     qtest_add_func("/arm-smmuv3-accel/hotplug/other-aidr-refused",
                    test_other_aidr_refused_at_plug);
     return g_test_run();
