@@ -1,8 +1,8 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * arm-smmuv3,cmdqv=on: a Tegra241 CMDQ-Virtualization block beside the
- * emulated SMMU.  Register layout and semantics:
+ * arm-smmuv3,cmdqv: a Tegra241 CMDQ-Virtualization block beside the SMMU
+ * (emulated, or the host's with accel=on).  Register layout and semantics:
  * docs/devel/arm-smmuv3-accel-cmdqv.rst.
  */
 

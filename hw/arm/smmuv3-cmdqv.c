@@ -1,8 +1,10 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * arm-smmuv3,cmdqv=on: the registers of a Tegra241 CMDQ-Virtualization
- * block beside the emulated SMMU, as a Grace host's kernel finds them.
+ * arm-smmuv3,cmdqv: the registers of a Tegra241 CMDQ-Virtualization
+ * block beside the SMMU, as a Grace host's kernel finds them: emulated
+ * (4 VINTFs), or with accel=on the guest's view of the host's (one VINTF,
+ * whose queues smmuv3-accel-cmdqv.c gives the host).
  *
  * The CONFIG page holds the global registers, a CMDQ_ALLOC per VCMDQ
  * (which VINTF and logical queue it serves) and a block per VINTF (its
@@ -19,7 +21,9 @@
  * put into the TLBIs and the ATC_INV's StreamID looked up in its match
  * table; anything else stops the queue with CONS.ERR ILL, toggles the
  * queue's GERROR and pulses the CMDQV's interrupt (edge), until GERRORN
- * acknowledges it.  Not described to guests yet (x-: in development).
+ * acknowledges it.  With accel=on a queue the host runs is not consumed
+ * here: its registers are the host's (SMMUv3CmdqvVcmdq.hw).  The virt
+ * machine describes the block (smmuv3-cmdqv-virt.c).
  */
 
 #include "qemu/osdep.h"
