@@ -98,7 +98,8 @@ bool smmuv3_accel_cmdqv_check_host(SMMUv3Accel *a,
         info.log2vsids < c->sids_log2) {
         error_setg(errp, "the device's host CMDQV offers %u queues and %u "
                    "StreamIDs a VM; this vSMMU's guest was given %u and %u",
-                   1u << info.log2vcmdqs, 1u << info.log2vsids, c->vcmdqs,
+                   1u << MIN(info.log2vcmdqs, 31),
+                   1u << MIN(info.log2vsids, 31), c->vcmdqs,
                    1u << c->sids_log2);
         return false;
     }
