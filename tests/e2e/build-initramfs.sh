@@ -81,7 +81,7 @@ mkdir -p "$work/bin"
 (cd "$here" &&
  $cc "${cflags[@]}" -o "$work/bin/nest-check" nest-check.c \
      nest-check-objects.c nest-check-inval.c nest-check-dma.c \
-     nest-check-group.c smmu-s1.c vevent.c "${common[@]}" &&
+     nest-check-group.c nest-check-cmdqv.c smmu-s1.c vevent.c "${common[@]}" &&
  $cc "${cflags[@]}" -o "$work/bin/dma-check" dma-check.c "${common[@]}" &&
  $cc "${cflags[@]}" -o "$work/bin/io-bench" io-bench.c e2e-report.c &&
  $cc "${cflags[@]}" -o "$work/bin/inval-bench" inval-bench.c \

@@ -21,9 +21,11 @@ import subprocess
 import sys
 
 SOURCES = ['nest-check.c', 'nest-check-objects.c', 'nest-check-inval.c',
-           'nest-check-dma.c', 'nest-check-group.c', 'smmu-s1.c', 'vevent.c',
+           'nest-check-dma.c', 'nest-check-group.c', 'nest-check-cmdqv.c',
+           'smmu-s1.c', 'vevent.c',
            'iommufd-calls.c', 'e2e-report.c', 'vfio-edu.c']
-DEVICES = ['-s', '42', '-g', '/dev/vfio/devices/vfio1,/dev/vfio/devices/vfio2',
+DEVICES = ['-c', '-s', '42', '-g',
+           '/dev/vfio/devices/vfio1,/dev/vfio/devices/vfio2',
            '/dev/vfio/devices/vfio0']
 
 

@@ -59,7 +59,7 @@ bench-e2e: e2e-artifacts
 compare-upstream: e2e-artifacts
 	@up=$$($(E2E_DIR)/upstream-qemu.sh $(CACHE_DIR)) && \
 	E2E_UPSTREAM=$$up $(E2E_DIR)/run.sh --no-build --mode compare \
-		--timeout 1800
+		--timeout 2700
 
 compare-hostmodel:
 	@$(E2E_DIR)/compare-hostmodel.py --top $(TOP) --build $(BUILD)

@@ -69,14 +69,18 @@ STAGES['stale'] = [s for s in STAGES['accel']
 # stale with cmdqv=on: L0's CMDQV drops a guest VINTF's TLBIs instead
 STAGES['stale-cmdqv'] = list(STAGES['stale'])
 # Ours and upstream 11.1.3 in turn, each running the accel mode's L2
-# (init-l1.sh, use_qemu): stage NAME of QEMU Q is 'NAME@Q'
+# (init-l1.sh, use_qemu): stage NAME of QEMU Q is 'NAME@Q'; then the same
+# with cmdqv=on, whose runs are 'Q-cmdqv'
 COMPARE_QEMUS = ['ours', 'upstream']
+COMPARE_SETS = [('', 'accel mode, cmdqv=off'),
+                ('-cmdqv', 'accel mode, cmdqv=on')]
 L2_ACCEL_STAGES = [n for lv, n in STAGES['accel'] if lv == 'L2']
 STAGES['compare'] = ([('L1', 'init'), ('L1', 'disk'), ('L1', 'bind'),
                       ('L1', 'dma'), ('L1', 'l2-start')] +
-                     [('L2', f'{n}@{q}') for q in COMPARE_QEMUS
-                      for n in L2_ACCEL_STAGES] +
-                     [('L2', f'bench-{q}@{q}-bench') for q in COMPARE_QEMUS] +
+                     [('L2', f'{n}@{q}{s}') for s, _ in COMPARE_SETS
+                      for q in COMPARE_QEMUS for n in L2_ACCEL_STAGES] +
+                     [('L2', f'bench-{q}{s}@{q}{s}-bench')
+                      for s, _ in COMPARE_SETS for q in COMPARE_QEMUS] +
                      [('L1', 'l2-exit'), ('L1', 'after'), ('L1', 'end')])
 # The benchmark: L2 booted once per configuration (init-l1.sh, run_l2)
 BENCH_CONFIGS = ['none', 'virtio-iommu', 'accel', 'accel-percmd',
@@ -109,6 +113,8 @@ DISK_SIZE = 4 << 20
 DISK_SUM_LEN = 1 << 20
 MARKERS = {'L1': (1 << 20, b'e2e-l1-marker'), 'L2': (2 << 20, b'e2e-l2-marker')}
 MARKER_ASID_MIN = 0x8000
+# the TLBI nest-check puts in a HW queue of its own (nest-check-cmdqv.c)
+NEST_VCMDQ_ASID = 0x7c01
 CHUNK = 63      # Linux: CMDQ_BATCH_ENTRIES - 1 commands per issued chunk
 
 
@@ -306,6 +312,17 @@ def queue_check(tap, args, asids):
     tap.result(want in own and own <= {'cmdq', want},
                f"L0: L1's own TLBIs came through "
                f"{', '.join(sorted(own)) or 'no queue'} (expected {want})")
+
+
+def nest_vcmdq_check(tap, asids):
+    """baseline with L0's CMDQV: the TLBI nest-check wrote into its own HW
+    queue (nest-check-cmdqv.c) reached L0's SMMU through a guest VINTF's
+    VCMDQ, which L1's kernel gave it, with no ioctl."""
+    queues = sorted(asids.get(NEST_VCMDQ_ASID, ()))
+    tap.result(any(q.startswith('vintf') and q != 'vintf0' for q in queues),
+               f"L0: nest-check's VCMDQ TLBI (ASID {NEST_VCMDQ_ASID:#x}) "
+               f"came through {', '.join(queues) or 'no queue'} (expected "
+               "a guest VINTF)")
 
 
 def l2_queue_check(tap, asids):
@@ -522,6 +539,8 @@ def verdicts(tap, args, l2boot, status, secs, records, stages, disk,
     asids = trace_asids(os.path.join(args.run_dir, 'l0.log'))
     if args.mode in ('baseline', 'bench'):
         queue_check(tap, args, asids)
+    if args.mode == 'baseline' and args.l0_smmu == 'cmdqv':
+        nest_vcmdq_check(tap, asids)
     calls = {}
     ours = [r for r in records if r.get('qemu') in (None, 'ours')]
     if args.mode == 'accel-cmdqv':
@@ -537,6 +556,13 @@ def verdicts(tap, args, l2boot, status, secs, records, stages, disk,
         vsmmu_checks(tap, ours, forwarding=not stale,
                      l2_vfio=l2boot == 'acpi',
                      sent=args.mode != 'stale')
+    if args.mode == 'compare':
+        # our cmdqv=on run is judged as the accel-cmdqv mode's
+        ours = [r for r in records if r.get('qemu') == 'ours-cmdqv']
+        feature_checks(tap, ours)
+        vsmmu_checks(tap, ours, forwarding=True, l2_vfio=l2boot == 'acpi',
+                     sent=True)
+        cmdqv_checks(tap, ours)
     for rec in records:
         if rec.get('prog') in ('qmp', 'kernel', 'qemu-stderr'):
             continue
@@ -798,8 +824,22 @@ def bench_report(records):
 
 
 def compare_report(records, stages):
-    """One row per check of the accel mode, a column per QEMU: ok, fails
-    (with what came instead), or why it did not run."""
+    """The compare mode's tables: the accel mode's L2, then with cmdqv=on
+    (the guest's queues on the host's CMDQV), each under both QEMUs."""
+    out = []
+    for suffix, title in COMPARE_SETS:
+        if out:
+            out.append('')
+        out += compare_table(records, stages, suffix, title)
+    return out
+
+
+def compare_table(records, stages, suffix, title):
+    """One row per check of the accel mode's L2 run SUFFIX ('' or
+    '-cmdqv'), a column per QEMU: ok, fails (with what came instead), or
+    why it did not run; then the bench run's figures as ratios."""
+    run = {q: q + suffix for q in COMPARE_QEMUS}
+
     def cell(rec):
         if rec is None:
             return '-'
@@ -811,9 +851,9 @@ def compare_report(records, stages):
         return f'todo: {got}' if rec.get('todo') else f'fails: {got}'
 
     def started(q):
-        if ('L2', f'init@{q}') in stages:
+        if ('L2', f'init@{run[q]}') in stages:
             return 'ok'
-        errs = [r['text'] for r in records if r.get('qemu') == q and
+        errs = [r['text'] for r in records if r.get('qemu') == run[q] and
                 r.get('prog') == 'qemu-stderr']
         # QEMU's error line, not a warning before it
         first = next((e for e in errs if 'warning:' not in e and
@@ -821,12 +861,12 @@ def compare_report(records, stages):
                      errs[0] if errs else '')
         return f'refused at start: {first[:100]}' if first else 'no L2'
 
+    col = {v: q for q, v in run.items()}
     rows = {}
     order = []
     for r in records:
-        q = r.get('qemu')
-        if q not in COMPARE_QEMUS or r.get('prog') in ('qmp', 'kernel',
-                                                       'qemu-stderr'):
+        q = col.get(r.get('qemu'))
+        if q is None or r.get('prog') in ('qmp', 'kernel', 'qemu-stderr'):
             continue
         key = (r['level'], r.get('prog'), r.get('step'))
         if key not in rows:
@@ -837,17 +877,18 @@ def compare_report(records, stages):
               {q: started(q) for q in COMPARE_QEMUS})]
     feats = {}
     for q in COMPARE_QEMUS:
-        f = smmu_features([r for r in records if r.get('qemu') == q], 'L2')
+        f = smmu_features([r for r in records if r.get('qemu') == run[q]],
+                          'L2')
         feats[q] = f'{f:#x}' if f is not None else '-'
     table.append(("L2's SMMU driver features (arm-smmu-v3 probe line)",
                   feats))
     for label, stage in (('unplug and replug both devices while L2 runs',
                           'replugged'), ('L2 powers off', 'end')):
-        table.append((label, {q: 'ok' if ('L2', f'{stage}@{q}') in stages
-                              else 'no' for q in COMPARE_QEMUS}))
+        table.append((label, {q: 'ok' if ('L2', f'{stage}@{run[q]}')
+                              in stages else 'no' for q in COMPARE_QEMUS}))
     query = {}
     for q in COMPARE_QEMUS:
-        st = vsmmu_state([r for r in records if r.get('qemu') == q],
+        st = vsmmu_state([r for r in records if r.get('qemu') == run[q]],
                          'accel')
         query[q] = 'ok' if isinstance(st, list) and st else 'no such command'
     table.append(("the vSMMU's state over QMP (x-query-smmuv3-accel)", query))
@@ -861,7 +902,7 @@ def compare_report(records, stages):
     judged = sum(1 for _, c in table if 'ok' in c.values() or
                  any(v.startswith(('fails', 'no', 'refused', 'todo'))
                      for v in c.values()))
-    out = ['accel mode, ours against upstream QEMU 11.1.3 (Debian arm64 '
+    out = [f'{title}, ours against upstream QEMU 11.1.3 (Debian arm64 '
            'build): the same L1, command line and L2',
            f'{"check":<72} {"ours":<12} upstream']
     for what, c in table:
@@ -874,14 +915,15 @@ def compare_report(records, stages):
     out.append(f'{judged} checks with a verdict: ours {ok["ours"]} ok, '
                f'upstream {ok["upstream"]} ok')
     # L2 boot: from L1 starting L2's QEMU to L2's /init
-    boot = {q: (stages[('L2', f'init@{q}')] - stages[('L1', f'l2-boot@{q}')]
-                if ('L2', f'init@{q}') in stages and
-                ('L1', f'l2-boot@{q}') in stages else None)
+    boot = {q: (stages[('L2', f'init@{run[q]}')] -
+                stages[('L1', f'l2-boot@{run[q]}')]
+                if ('L2', f'init@{run[q]}') in stages and
+                ('L1', f'l2-boot@{run[q]}') in stages else None)
             for q in COMPARE_QEMUS}
     found = bench_found(records)
-    fig = {q: bench_figures(found, q) for q in COMPARE_QEMUS}
-    out += ['figures (bench mode, accel, ril=off; TCG host: ratios mean '
-            'more than values)',
+    fig = {q: bench_figures(found, run[q]) for q in COMPARE_QEMUS}
+    out += [f'figures (bench mode, {title}, ril=off; TCG host: ratios '
+            'mean more than values)',
             f'  {"":<34}{"ours":>10}{"upstream":>10}{"ours/up":>9}']
     rows = [('L2 boot, s (lower is better)', boot, 1),
             ('4 KiB reads/s', {q: fig[q]['iops'] for q in fig}, 0),
@@ -895,7 +937,8 @@ def compare_report(records, stages):
                    f'{fmt(v["upstream"], 10, digits)}'
                    f'{fmt(ratio(v["ours"], v["upstream"]), 9, 2)}')
     state = vsmmu_state([r for r in records
-                         if r.get('qemu') == 'ours-bench'], 'ours')
+                         if r.get('qemu') == f'ours{suffix}-bench'],
+                        f'ours{suffix}')
     if isinstance(state, list) and state:
         v = state[0]
         out.append(f'  host calls per guest command: ours '

@@ -92,7 +92,9 @@ ls -l /dev/vfio/devices | sed 's/^/# /'
 # --- the nesting uAPI against the kernel ----------------------------------
 if [ "$MODE" = baseline ]; then
     stage nest
-    /bin/nest-check -s 0x42 -g "$(cdev $GA),$(cdev $GB)" "$(cdev $EDU)"
+    cq=
+    [ "$(arg e2e.l0smmu)" = cmdqv ] && cq=-c
+    /bin/nest-check $cq -s 0x42 -g "$(cdev $GA),$(cdev $GB)" "$(cdev $EDU)"
     rec nest_exit "nest-check exit status" 0 $?
 fi
 stage dma
@@ -316,7 +318,7 @@ device at start (hot-plugged later)" $fw
 # harness whose records follow): ours, or upstream 11.1.3 (Debian's arm64
 # build, appended to this image by tests/e2e/upstream-qemu.sh)
 QEMU=/bin/qemu-system-aarch64
-use_qemu() {     # use_qemu ours|upstream [-bench]
+use_qemu() {     # use_qemu ours|upstream [-bench|-cmdqv|-cmdqv-bench]
     case $1 in
     ours) QEMU=/bin/qemu-system-aarch64 ;;
     upstream) QEMU=/upstream/bin/qemu-system-aarch64 ;;
@@ -343,17 +345,27 @@ stale-cmdqv)
     # the stale mode's L2 on it; L0 drops its TLBIs (harness.py)
     run_l2 stale ,cmdqv=on e2e.l2cmdqv=1 ;;
 compare)
-    # the accel mode's L2 under each QEMU, the same command line
+    # the accel mode's L2 under each QEMU, the same command line; cmdqv=off
+    # said, as upstream's default (auto) would take L0's CMDQV
     for q in ours upstream; do
         use_qemu $q
         legacy_check
         start_probes
-        run_l2 accel ""
+        run_l2 accel ,cmdqv=off
     done
     # and the bench mode's accel run under each (ril=off: one TLBI a page)
     for q in ours upstream; do
         use_qemu $q -bench
-        run_l2 bench ,ril=off e2e.bench=$q
+        run_l2 bench ,ril=off,cmdqv=off e2e.bench=$q
+    done
+    # then both again with cmdqv=on: L2's VCMDQs on L0's CMDQV
+    for q in ours upstream; do
+        use_qemu $q -cmdqv
+        run_l2 accel ,cmdqv=on e2e.l2cmdqv=1
+    done
+    for q in ours upstream; do
+        use_qemu $q -cmdqv-bench
+        run_l2 bench ,ril=off,cmdqv=on "e2e.bench=$q-cmdqv e2e.l2cmdqv=1"
     done
     echo "E2E-QEMU none" ;;
 bench)

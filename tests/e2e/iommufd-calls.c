@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <linux/vfio.h>
 #include "e2e-report.h"
 #include "iommufd-calls.h"
@@ -62,7 +63,7 @@ int c_detach(const Check *c, int devfd)
 
 int c_hw_info(const Check *c, int iommufd, uint32_t dev_id, uint32_t len,
               struct iommu_hw_info_arm_smmuv3 *info, uint32_t *out_len,
-              uint32_t *out_type)
+              uint32_t *out_type, uint64_t *out_caps)
 {
     struct iommu_hw_info cmd = {
         .size = sizeof(cmd),
@@ -76,6 +77,7 @@ int c_hw_info(const Check *c, int iommufd, uint32_t dev_id, uint32_t len,
     rc = ioctl(iommufd, IOMMU_GET_HW_INFO, &cmd);
     *out_len = cmd.data_len;
     *out_type = cmd.out_data_type;
+    *out_caps = cmd.out_capabilities;
     begin(c, "IOMMU_GET_HW_INFO");
     rep_in_u64("data_len", len);
     rep_out_u64("data_len", cmd.data_len);
@@ -310,4 +312,93 @@ int c_destroy(const Check *c, int iommufd, uint32_t id)
     begin(c, "IOMMU_DESTROY");
     rep_in_u64("id", id);
     return end(c, rc);
+}
+
+int c_hw_info_cmdqv(const Check *c, int iommufd, uint32_t dev_id,
+                    struct iommu_hw_info_tegra241_cmdqv *info,
+                    uint32_t *out_type)
+{
+    struct iommu_hw_info cmd = {
+        .size = sizeof(cmd),
+        .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+        .dev_id = dev_id,
+        .data_len = sizeof(*info),
+        .data_uptr = (uintptr_t)info,
+        .in_data_type = IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV,
+    };
+    int rc;
+
+    memset(info, 0xa5, sizeof(*info));
+    rc = ioctl(iommufd, IOMMU_GET_HW_INFO, &cmd);
+    *out_type = cmd.out_data_type;
+    begin(c, "IOMMU_GET_HW_INFO");
+    rep_in_u64("in_data_type", IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV);
+    rep_out_u64("data_len", cmd.data_len);
+    rep_out_u64("out_data_type", cmd.out_data_type);
+    if (!rc) {
+        rep_out_u64("version", info->version);
+        rep_out_u64("log2vcmdqs", info->log2vcmdqs);
+        rep_out_u64("log2vsids", info->log2vsids);
+    }
+    return end(c, rc);
+}
+
+int c_viommu_alloc_data(const Check *c, int iommufd, uint32_t dev_id,
+                        uint32_t hwpt, uint32_t type, void *data,
+                        uint32_t data_len, uint32_t *viommu)
+{
+    struct iommu_viommu_alloc cmd = {
+        .size = sizeof(cmd),
+        .type = type,
+        .dev_id = dev_id,
+        .hwpt_id = hwpt,
+        .data_len = data_len,
+        .data_uptr = (uintptr_t)data,
+    };
+    int rc = ioctl(iommufd, IOMMU_VIOMMU_ALLOC, &cmd);
+
+    *viommu = rc ? 0 : cmd.out_viommu_id;
+    begin(c, "IOMMU_VIOMMU_ALLOC");
+    rep_in_u64("type", type);
+    rep_in_u64("hwpt_id", hwpt);
+    rep_in_u64("data_len", data_len);
+    rep_out_u64("viommu_id", *viommu);
+    return end(c, rc);
+}
+
+int c_hw_queue_alloc(const Check *c, int iommufd, uint32_t viommu,
+                     uint32_t type, uint32_t flags, uint32_t index,
+                     uint64_t iova, uint64_t length, uint32_t *id)
+{
+    struct iommu_hw_queue_alloc cmd = {
+        .size = sizeof(cmd),
+        .flags = flags,
+        .viommu_id = viommu,
+        .type = type,
+        .index = index,
+        .nesting_parent_iova = iova,
+        .length = length,
+    };
+    int rc = ioctl(iommufd, IOMMU_HW_QUEUE_ALLOC, &cmd);
+
+    *id = rc ? 0 : cmd.out_hw_queue_id;
+    begin(c, "IOMMU_HW_QUEUE_ALLOC");
+    rep_in_u64("type", type);
+    rep_in_u64("index", index);
+    rep_in_hex("iova", iova);
+    rep_in_hex("length", length);
+    rep_out_u64("hw_queue_id", *id);
+    return end(c, rc);
+}
+
+int c_mmap(const Check *c, int fd, uint64_t len, int prot, int flags,
+           uint64_t offset, void **addr)
+{
+    *addr = mmap(NULL, len, prot, flags, fd, offset);
+    begin(c, "mmap");
+    rep_in_hex("length", len);
+    rep_in_hex("prot", prot);
+    rep_in_hex("flags", flags);
+    rep_in_hex("offset", offset);
+    return end(c, *addr == MAP_FAILED ? -1 : 0);
 }

@@ -37,7 +37,7 @@ int c_detach(const Check *c, int devfd);
 
 int c_hw_info(const Check *c, int iommufd, uint32_t dev_id, uint32_t len,
               struct iommu_hw_info_arm_smmuv3 *info, uint32_t *out_len,
-              uint32_t *out_type);
+              uint32_t *out_type, uint64_t *out_caps);
 int c_ioas_alloc(const Check *c, int iommufd, uint32_t *ioas);
 int c_ioas_map(const Check *c, int iommufd, uint32_t ioas, void *va,
                uint64_t len, uint64_t iova);
@@ -67,5 +67,20 @@ int c_invalidate(const Check *c, int iommufd, uint32_t viommu,
                  const uint64_t (*cmds)[2], uint32_t n, uint32_t entry_len,
                  uint32_t *done);
 int c_destroy(const Check *c, int iommufd, uint32_t id);
+
+/* CMDQV: GET_HW_INFO asking for the Tegra241 CMDQV's type */
+int c_hw_info_cmdqv(const Check *c, int iommufd, uint32_t dev_id,
+                    struct iommu_hw_info_tegra241_cmdqv *info,
+                    uint32_t *out_type);
+/* A vIOMMU with driver data (data_len bytes of *data, in and out) */
+int c_viommu_alloc_data(const Check *c, int iommufd, uint32_t dev_id,
+                        uint32_t hwpt, uint32_t type, void *data,
+                        uint32_t data_len, uint32_t *viommu);
+int c_hw_queue_alloc(const Check *c, int iommufd, uint32_t viommu,
+                     uint32_t type, uint32_t flags, uint32_t index,
+                     uint64_t iova, uint64_t length, uint32_t *id);
+/* mmap of the iommufd; *addr is MAP_FAILED on failure */
+int c_mmap(const Check *c, int fd, uint64_t len, int prot, int flags,
+           uint64_t offset, void **addr);
 
 #endif

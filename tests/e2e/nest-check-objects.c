@@ -25,14 +25,19 @@ void hw_info_checks(void)
 {
     struct iommu_hw_info_arm_smmuv3 info;
     uint32_t len, type;
+    uint64_t caps;
     uint8_t *raw = (uint8_t *)&info;
     bool untouched = true;
 
     if (c_hw_info(CHECK("hw_info", "ok",
                         "IOMMU_GET_HW_INFO returns the host SMMU registers"),
-                  iommufd, dev_id, sizeof(info), &info, &len, &type)) {
+                  iommufd, dev_id, sizeof(info), &info, &len, &type,
+                  &caps)) {
         return;
     }
+    /* no dirty tracking, no PASID, no ATS: bit 3 (Linux 6.17) alone */
+    check_hex("hw_info_caps", "out_capabilities (edu: no ATS, bit 3)", 0x8,
+              caps);
     check_hex("hw_info_type", "out_data_type is IOMMU_HW_INFO_TYPE_ARM_SMMUV3",
               IOMMU_HW_INFO_TYPE_ARM_SMMUV3, type);
     check_hex("hw_info_len", "data_len is 40 (struct iommu_hw_info_arm_smmuv3)",
@@ -46,7 +51,7 @@ void hw_info_checks(void)
 
     if (c_hw_info(CHECK("hw_info_short", "ok",
                         "IOMMU_GET_HW_INFO with data_len 8 succeeds"),
-                  iommufd, dev_id, 8, &info, &len, &type)) {
+                  iommufd, dev_id, 8, &info, &len, &type, &caps)) {
         return;
     }
     check_hex("hw_info_short_len",

@@ -7,8 +7,10 @@
  * IOAS, the guest's context descriptor and stage-1 page tables live in it,
  * and the host SMMU walks them nested over the stage 2.
  *
- * usage: nest-check [-s VSID] [-g DEV_A,DEV_B] DEV
+ * usage: nest-check [-c] [-s VSID] [-g DEV_A,DEV_B] DEV
  *   DEV            /dev/vfio/devices/vfioN of an edu, alone in its group
+ *   -c             the host has a Tegra241 CMDQV: check it (without -c:
+ *                  check that the host says it has none)
  *   -s VSID        the virtual StreamID given to DEV, hex (default 0x42)
  *   -g DEV_A,DEV_B two edus of one iommu group (e.g. two functions of a
  *                  multi-function slot): attaching different HWPTs
@@ -20,7 +22,8 @@
  *
  * Files: nest-check-objects.c (registers, stage 2, vIOMMU, vSTEs, objects,
  * teardown), nest-check-inval.c (invalidation), nest-check-dma.c (DMA,
- * events, MSIs), nest-check-group.c (two devices of one group).
+ * events, MSIs), nest-check-cmdqv.c (the CMDQV), nest-check-group.c (two
+ * devices of one group).
  */
 
 #define _GNU_SOURCE
@@ -88,11 +91,15 @@ int open_iommufd(void)
 int main(int argc, char **argv)
 {
     const char *group = NULL;
+    bool cmdqv = false;
     int opt;
 
     rep_init("nest");
-    while ((opt = getopt(argc, argv, "s:g:")) != -1) {
+    while ((opt = getopt(argc, argv, "cs:g:")) != -1) {
         switch (opt) {
+        case 'c':
+            cmdqv = true;
+            break;
         case 's':
             if (sscanf(optarg, "%x", &vsid) != 1) {
                 fprintf(stderr, "nest-check: -s takes a hex vSID\n");
@@ -103,12 +110,12 @@ int main(int argc, char **argv)
             group = optarg;
             break;
         default:
-            fprintf(stderr, "usage: nest-check [-s VSID] [-g A,B] DEV\n");
+            fprintf(stderr, "usage: nest-check [-c] [-s VSID] [-g A,B] DEV\n");
             return 2;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "usage: nest-check [-s VSID] [-g A,B] DEV\n");
+        fprintf(stderr, "usage: nest-check [-c] [-s VSID] [-g A,B] DEV\n");
         return 2;
     }
 
@@ -129,6 +136,7 @@ int main(int argc, char **argv)
     dma_checks();
     msi_checks();
     teardown_checks();
+    cmdqv_checks(cmdqv);
     close(iommufd);
     close(devfd);
 

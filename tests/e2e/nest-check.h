@@ -78,6 +78,9 @@ void dma_record(const char *step, const char *what, const char *expect,
 void dma_checks(void);
 void msi_checks(void);
 
+/* nest-check-cmdqv.c: the host's CMDQV (or its absence) */
+void cmdqv_checks(bool present);
+
 /* nest-check-group.c: two devices of one iommu group */
 void group_checks(const char *path_a, const char *path_b);
 

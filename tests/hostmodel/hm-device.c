@@ -428,6 +428,10 @@ caps:
     if (hm_smmu_dirty_capable(s)) {
         cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
     }
+    /* arm_smmu_ats_supported(): the SMMU's, root complex's and device's */
+    if (!idev->dev->ats || !HM_IDR0_ATS(s->prof.idr[0])) {
+        cmd->out_capabilities |= HM_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+    }
     cmd->out_max_pasid_log2 = 0;
     if (idev->dev->pasid_bits) {
         unsigned ssid = HM_IDR1_SSIDSIZE(s->prof.idr[1]);

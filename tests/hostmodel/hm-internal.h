@@ -46,6 +46,8 @@
 #define HM_IDR0_COHACC(r)       HM_FIELD_GET(4, 4, r)
 #define HM_IDR0_HTTU(r)         HM_FIELD_GET(7, 6, r)
 #define HM_IDR0_ATS(r)          HM_FIELD_GET(10, 10, r)
+/* IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED (Linux 6.17), newer than the headers */
+#define HM_HW_CAP_PCI_ATS_NOT_SUPPORTED (1u << 3)
 #define HM_IDR0_VMID16(r)       HM_FIELD_GET(18, 18, r)
 #define HM_IDR0_ST_LEVEL(r)     HM_FIELD_GET(28, 27, r)
 /* IDR1 */
