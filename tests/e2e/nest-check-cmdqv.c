@@ -120,46 +120,50 @@ static void cmdqv_queue_checks(Reg *page, int qfd_cmdqv)
 }
 
 /* The kernel's rules for HW queues, each refusal before the queues */
+static const struct {
+    const char *step, *expect, *what;
+    uint32_t type, flags, index;
+    uint64_t iova, len;         /* iova: from IPA_BASE */
+    bool plain;                 /* on the vIOMMU of the SMMUv3 type */
+} cmdqv_refusals[] = {
+#define T IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV
+    { "cmdqv_hwq_default_type", "EOPNOTSUPP", "HW queue of the default type",
+      IOMMU_HW_QUEUE_TYPE_DEFAULT, 0, 0, OFF_Q0, Q_LEN },
+    { "cmdqv_hwq_flags", "EOPNOTSUPP", "HW queue with an unknown flag",
+      T, 1, 0, OFF_Q0, Q_LEN },
+    { "cmdqv_hwq_zero", "EINVAL", "HW queue of length 0",
+      T, 0, 0, OFF_Q0, 0 },
+    { "cmdqv_hwq_overflow", "EOVERFLOW", "HW queue whose end overflows 64 "
+      "bits", T, 0, 0, ~0ULL - 0x10 - IPA_BASE, Q_LEN },
+    { "cmdqv_hwq_plain_viommu", "EOPNOTSUPP", "HW queue on a vIOMMU of the "
+      "SMMUv3 type", T, 0, 0, OFF_Q0, Q_LEN, true },
+    { "cmdqv_hwq_unmapped", "ENOENT", "HW queue at an IOVA the IOAS does "
+      "not map", T, 0, 0, MEM_SIZE, Q_LEN },
+    { "cmdqv_hwq_index_high", "EINVAL", "HW queue index past the VINTF's "
+      "queues", T, 0, 2, OFF_Q0, Q_LEN },
+    { "cmdqv_hwq_no_prev", "EIO", "HW queue 1 before queue 0 (ascending "
+      "order)", T, 0, 1, OFF_Q0, Q_LEN },
+    { "cmdqv_hwq_npot", "EINVAL", "HW queue length not a power of two",
+      T, 0, 0, OFF_Q0, 48 },
+    { "cmdqv_hwq_small", "EINVAL", "HW queue shorter than two commands",
+      T, 0, 0, OFF_Q0, 16 },
+    { "cmdqv_hwq_misaligned", "EINVAL", "HW queue base not aligned to its "
+      "length", T, 0, 0, OFF_Q0 + 0x20, 0x40 },
+#undef T
+};
+
 static void cmdqv_hw_queue_refusals(uint32_t cv, uint32_t plain_viommu)
 {
-    const uint32_t t = IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV;
-    uint64_t q0 = IPA_BASE + OFF_Q0;
     uint32_t id;
 
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_default_type", "EOPNOTSUPP",
-                           "HW queue of the default type"),
-                     iommufd, cv, IOMMU_HW_QUEUE_TYPE_DEFAULT, 0, 0, q0,
-                     Q_LEN, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_flags", "EOPNOTSUPP",
-                           "HW queue with an unknown flag"),
-                     iommufd, cv, t, 1, 0, q0, Q_LEN, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_zero", "EINVAL",
-                           "HW queue of length 0"),
-                     iommufd, cv, t, 0, 0, q0, 0, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_overflow", "EOVERFLOW",
-                           "HW queue whose end overflows 64 bits"),
-                     iommufd, cv, t, 0, 0, ~0ULL - 0x10, Q_LEN, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_plain_viommu", "EOPNOTSUPP",
-                           "HW queue on a vIOMMU of the SMMUv3 type"),
-                     iommufd, plain_viommu, t, 0, 0, q0, Q_LEN, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_unmapped", "ENOENT",
-                           "HW queue at an IOVA the IOAS does not map"),
-                     iommufd, cv, t, 0, 0, IPA_BASE + MEM_SIZE, Q_LEN, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_index_high", "EINVAL",
-                           "HW queue index past the VINTF's queues"),
-                     iommufd, cv, t, 0, 2, q0, Q_LEN, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_no_prev", "EIO",
-                           "HW queue 1 before queue 0 (ascending order)"),
-                     iommufd, cv, t, 0, 1, q0, Q_LEN, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_npot", "EINVAL",
-                           "HW queue length not a power of two"),
-                     iommufd, cv, t, 0, 0, q0, 48, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_small", "EINVAL",
-                           "HW queue shorter than two commands"),
-                     iommufd, cv, t, 0, 0, q0, 16, &id);
-    c_hw_queue_alloc(CHECK("cmdqv_hwq_misaligned", "EINVAL",
-                           "HW queue base not aligned to its length"),
-                     iommufd, cv, t, 0, 0, q0 + 0x20, 0x40, &id);
+    for (size_t i = 0; i < sizeof(cmdqv_refusals) /
+                           sizeof(cmdqv_refusals[0]); i++) {
+        typeof(cmdqv_refusals[0]) *r = &cmdqv_refusals[i];
+
+        c_hw_queue_alloc(CHECK(r->step, r->expect, r->what), iommufd,
+                         r->plain ? plain_viommu : cv, r->type, r->flags,
+                         r->index, IPA_BASE + r->iova, r->len, &id);
+    }
 }
 
 /* The mmap of the VINTF page: the kernel's checks, then the mapping */
