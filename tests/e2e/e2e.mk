@@ -58,7 +58,7 @@ bench-e2e: e2e-artifacts
 # Ours and upstream QEMU 11.1.3 side by side in L1 (tests/e2e/README.md)
 compare-upstream: e2e-artifacts
 	@up=$$($(E2E_DIR)/upstream-qemu.sh $(CACHE_DIR)) && \
-	E2E_UPSTREAM=$$up $(E2E_DIR)/run.sh --no-build --mode compare \
+	E2E_UPSTREAM=$$up $(E2E_DIR)/run.sh --no-build --mode compare --l2-timeout 420 \
 		--timeout 2700
 
 compare-hostmodel:

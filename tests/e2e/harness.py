@@ -557,8 +557,9 @@ def verdicts(tap, args, l2boot, status, secs, records, stages, disk,
                      l2_vfio=l2boot == 'acpi',
                      sent=args.mode != 'stale')
     if args.mode == 'compare':
-        # our cmdqv=on run is judged as the accel-cmdqv mode's
-        ours = [r for r in records if r.get('qemu') == 'ours-cmdqv']
+        # our cmdqv=on run is judged as the accel-cmdqv mode's (L1's
+        # records come before any run)
+        ours = [r for r in records if r.get('qemu') in (None, 'ours-cmdqv')]
         feature_checks(tap, ours)
         vsmmu_checks(tap, ours, forwarding=True, l2_vfio=l2boot == 'acpi',
                      sent=True)
@@ -834,6 +835,17 @@ def compare_report(records, stages):
     return out
 
 
+def device_del_cell(records):
+    """What QEMU answered to the accel run's device_del commands: ok, or
+    its error."""
+    replies = [r['reply'] for r in records
+               if r.get('prog') == 'qmp' and r['step'] == 'accel-del']
+    errors = [r['error'].get('desc', '?') for r in replies if 'error' in r]
+    if errors:
+        return f'refused: {errors[0][:100]}'
+    return 'ok' if replies else 'not sent'
+
+
 def compare_table(records, stages, suffix, title):
     """One row per check of the accel mode's L2 run SUFFIX ('' or
     '-cmdqv'), a column per QEMU: ok, fails (with what came instead), or
@@ -882,10 +894,21 @@ def compare_table(records, stages, suffix, title):
         feats[q] = f'{f:#x}' if f is not None else '-'
     table.append(("L2's SMMU driver features (arm-smmu-v3 probe line)",
                   feats))
-    for label, stage in (('unplug and replug both devices while L2 runs',
-                          'replugged'), ('L2 powers off', 'end')):
-        table.append((label, {q: 'ok' if ('L2', f'{stage}@{run[q]}')
-                              in stages else 'no' for q in COMPARE_QEMUS}))
+    table.append(('device_del of both assigned devices while L2 runs',
+                  {q: device_del_cell([r for r in records
+                                       if r.get('qemu') == run[q]])
+                   for q in COMPARE_QEMUS}))
+    replug = {}
+    for q in COMPARE_QEMUS:
+        got = {r['step']: r.get('got') for r in records
+               if r.get('qemu') == run[q] and
+               r.get('step') in ('hot_unplug', 'hot_replug')}
+        replug[q] = ('ok' if got == {'hot_unplug': 'yes', 'hot_replug': 'yes'}
+                     else 'no')
+    table.append(('unplug and replug both devices while L2 runs', replug))
+    table.append(('L2 powers off', {q: 'ok' if ('L2', f'end@{run[q]}')
+                                    in stages else 'no'
+                                    for q in COMPARE_QEMUS}))
     query = {}
     for q in COMPARE_QEMUS:
         st = vsmmu_state([r for r in records if r.get('qemu') == run[q]],

@@ -130,7 +130,8 @@ qmp_at_shutdown() {
             echo "E2E-QMP $1-live $line"
             if [ "$2" = replug ]; then
                 for d in edu blk; do
-                    echo '{"execute":"device_del","arguments":{"id":"'$d'"}}' >&3
+                    echo '{"execute":"device_del","arguments":{"id":"'$d'"},'\
+'"id":"del-'$d'"}' >&3
                 done
             fi ;;
         *'"DEVICE_DELETED"'*'"device": "edu"'*|\
@@ -139,6 +140,8 @@ qmp_at_shutdown() {
             [ $gone = 2 ] &&
                 echo '{"execute":"x-query-smmuv3-accel","id":"unplugged"}' >&3
             ;;
+        *'"id": "del-'*)
+            echo "E2E-QMP $1-del $line" ;;
         *'"id": "unplugged"'*)
             echo "E2E-QMP $1-unplugged $line"
             # not before L2 has seen both go (l2_console), or it may miss it
