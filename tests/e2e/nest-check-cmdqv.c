@@ -312,7 +312,15 @@ void cmdqv_checks(bool present)
                     "the vIOMMU cannot go while its page is mapped"),
               iommufd, cv);
     if (page) {
-        munmap((void *)page, data.out_vintf_mmap_length);
+        /* each piece left of a split mapping holds the vIOMMU */
+        munmap((char *)page + 0x4000, 0x1000);
+        c_destroy(CHECK("cmdqv_destroy_viommu_split", "EBUSY",
+                        "the two pieces left by unmapping a page in the "
+                        "middle hold the vIOMMU"), iommufd, cv);
+        munmap((void *)page, 0x4000);
+        c_destroy(CHECK("cmdqv_destroy_viommu_piece", "EBUSY",
+                        "the last piece holds it"), iommufd, cv);
+        munmap((char *)page + 0x5000, data.out_vintf_mmap_length - 0x5000);
     }
     c_destroy(CHECK("cmdqv_destroy_viommu", "ok", "destroy the vIOMMU"),
               iommufd, cv);

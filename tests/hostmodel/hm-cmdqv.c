@@ -449,19 +449,42 @@ fail:
     return MAP_FAILED;
 }
 
-/* The VMM's munmap of a mapped VINTF page lets its vIOMMU go */
+/*
+ * The VMM's munmap of (part of) a mapped VINTF page.  As the kernel's VMAs:
+ * the vIOMMU is held until every piece is unmapped, and a hole punched in
+ * the middle leaves two mappings, each holding it (iommufd's vm_ops open).
+ */
 void hm_cmdqv_munmap(void *addr, size_t len)
 {
+    size_t page = hm.cfg.page_size;
+    char *lo = addr, *hi = lo + (len + page - 1) / page * page;
+
     for (unsigned i = 0; i < hm_cmdqv_n_maps; i++) {
         char *a = hm_cmdqv_maps[i].addr;
+        char *e = a + hm_cmdqv_maps[i].len;
         HmViommu *v = hm_cmdqv_maps[i].v;
-        HmCtx *ctx = v->obj.ctx;
 
-        if (a < (char *)addr + len && (char *)addr < a + hm_cmdqv_maps[i].len) {
+        if (!(a < hi && lo < e)) {
+            continue;
+        }
+        if (lo <= a && e <= hi) {
             hm_cmdqv_maps[i] = hm_cmdqv_maps[--hm_cmdqv_n_maps];
             i--;
             v->obj.users--;
-            hm_ctx_put(ctx);
+            hm_ctx_put(v->obj.ctx);
+        } else if (a < lo && hi < e && hm_cmdqv_n_maps < HM_CMDQV_MAX_MAPS) {
+            hm_cmdqv_maps[hm_cmdqv_n_maps].addr = hi;
+            hm_cmdqv_maps[hm_cmdqv_n_maps].len = e - hi;
+            hm_cmdqv_maps[hm_cmdqv_n_maps].v = v;
+            hm_cmdqv_n_maps++;
+            v->obj.users++;
+            hm_ctx_get(v->obj.ctx);
+            hm_cmdqv_maps[i].len = lo - a;
+        } else if (lo <= a) {
+            hm_cmdqv_maps[i].addr = hi;
+            hm_cmdqv_maps[i].len = e - hi;
+        } else {
+            hm_cmdqv_maps[i].len = lo - a;
         }
     }
 }

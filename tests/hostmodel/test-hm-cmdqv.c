@@ -232,9 +232,19 @@ bool t_cmdqv_mmap_rules(void)
     p = mmap(NULL, VINTF_PAGE - 100, PROT_READ | PROT_WRITE,
              MAP_SHARED_VALIDATE, c.n.ifd, c.offset);
     CHECK(p != MAP_FAILED);
-    /* the mapping holds the vIOMMU */
+    /*
+     * The mapping holds the vIOMMU, each of its pieces too: a hole punched
+     * in the middle leaves two (the kernel's VMA split), a piece unmapped
+     * from either end leaves the rest
+     */
     CHECK_ERR(destroy(c.n.ifd, c.n.viommu), EBUSY);
-    CHECK(munmap(p, VINTF_PAGE) == 0);
+    CHECK(munmap((char *)p + 0x4000, 0x1000) == 0);
+    CHECK_ERR(destroy(c.n.ifd, c.n.viommu), EBUSY);
+    CHECK(munmap(p, 0x4000) == 0);
+    CHECK_ERR(destroy(c.n.ifd, c.n.viommu), EBUSY);
+    CHECK(munmap((char *)p + 0x5000, 0x1000) == 0);
+    CHECK_ERR(destroy(c.n.ifd, c.n.viommu), EBUSY);
+    CHECK(munmap((char *)p + 0x6000, VINTF_PAGE - 0x6000 - 100) == 0);
     CHECK_ERR(destroy(c.n.ifd, c.n.viommu), 0);
     return true;
 }
