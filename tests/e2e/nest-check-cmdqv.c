@@ -120,12 +120,14 @@ static void cmdqv_queue_checks(Reg *page, int qfd_cmdqv)
 }
 
 /* The kernel's rules for HW queues, each refusal before the queues */
-static const struct {
+typedef struct CmdqvRefusal {
     const char *step, *expect, *what;
     uint32_t type, flags, index;
     uint64_t iova, len;         /* iova: from IPA_BASE */
     bool plain;                 /* on the vIOMMU of the SMMUv3 type */
-} cmdqv_refusals[] = {
+} CmdqvRefusal;
+
+static const CmdqvRefusal cmdqv_refusals[] = {
 #define T IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV
     { "cmdqv_hwq_default_type", "EOPNOTSUPP", "HW queue of the default type",
       IOMMU_HW_QUEUE_TYPE_DEFAULT, 0, 0, OFF_Q0, Q_LEN },
@@ -158,7 +160,7 @@ static void cmdqv_hw_queue_refusals(uint32_t cv, uint32_t plain_viommu)
 
     for (size_t i = 0; i < sizeof(cmdqv_refusals) /
                            sizeof(cmdqv_refusals[0]); i++) {
-        typeof(cmdqv_refusals[0]) *r = &cmdqv_refusals[i];
+        const CmdqvRefusal *r = &cmdqv_refusals[i];
 
         c_hw_queue_alloc(CHECK(r->step, r->expect, r->what), iommufd,
                          r->plain ? plain_viommu : cv, r->type, r->flags,

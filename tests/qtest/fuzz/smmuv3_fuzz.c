@@ -15,7 +15,9 @@
  *   smmuv3-ops        the emulated arm-smmuv3 with the same DMA masters
  *
  * SMMUV3_FUZZ_OPTS adds options to the arm-smmuv3 device (make fuzz runs
- * accel=on with several hosts and option sets).
+ * accel=on with several hosts and option sets).  SMMUV3_FUZZ_HOTPLUG=1
+ * starts the accel=on machine without its assigned device, which is
+ * hot-plugged before the first input: the vSMMU learns its host then.
  *
  * After each input the machine is reset.  With accel=on, the host must
  * then hold the iommufd objects it held before the first input (but for
@@ -246,6 +248,7 @@ static uint32_t smmuv3_fuzz_sid(uint8_t choice, uint64_t raw)
 static void smmuv3_fuzz_op_ste(SmmuFuzzInput *in)
 {
     static const uint8_t configs[] = { 0x0, 0x4, 0x5, 0x6, 0x7 };
+    static const uint8_t cdmaxes[] = { 0, 1, 8, 31 };
     uint8_t dev = smmuv3_fuzz_take(in, 1);
     uint8_t shape = smmuv3_fuzz_take(in, 1);
     uint32_t sid = smmuv3_fuzz_sid(dev, dev) &
@@ -256,10 +259,15 @@ static void smmuv3_fuzz_op_ste(SmmuFuzzInput *in)
         w[i] = smmuv3_fuzz_take(in, 8);
     }
     if (shape & 1) {
-        /* Valid, a chosen Config, a linear CD table at CDTAB */
-        w[0] &= ~MAKE_64BIT_MASK(0, 52);
+        /*
+         * Valid, a chosen Config, the CD table at CDTAB, S1Fmt and
+         * S1CDMax from the shape (random S1CDMax is nearly always above
+         * SSIDSIZE)
+         */
+        w[0] &= ~(MAKE_64BIT_MASK(0, 52) | MAKE_64BIT_MASK(59, 5));
         w[0] |= 1 | (configs[(shape >> 1) % ARRAY_SIZE(configs)] << 1) |
-                SMMUV3_FUZZ_CDTAB;
+                ((shape >> 4) & 3) << 4 | SMMUV3_FUZZ_CDTAB |
+                (uint64_t)cdmaxes[shape >> 6] << 59;
     }
     for (int i = 0; i < 8; i++) {
         smmuv3_fuzz_write64(smmuv3_fuzz_ste_addr(sid) + i * 8, w[i]);
@@ -789,10 +797,16 @@ static GString *smmuv3_fuzz_cmdline(FuzzTarget *t)
     }
     g_string_append_printf(cmd, "-object iommufd,id=i0,fd=%d "
                            "-device arm-smmuv3,primary-bus=pcie.0,accel=on%s%s "
-                           "-device pcie-root-port,id=rp0,chassis=1,addr=1.0 "
-                           "-device vfio-pci,id=d0,fd=%d,iommufd=i0,"
-                           "bus=rp0,addr=0.0" SMMUV3_FUZZ_DEVS,
-                           iommufd, *opts ? "," : "", opts, fd);
+                           "-device pcie-root-port,id=rp0,chassis=1,addr=1.0"
+                           SMMUV3_FUZZ_DEVS, iommufd, *opts ? "," : "", opts);
+    if (g_strcmp0(getenv("SMMUV3_FUZZ_HOTPLUG"), "1") == 0) {
+        /* pre_fuzz plugs it */
+        close(fd);
+        smmuv3_fuzz.unplugged = true;
+        return cmd;
+    }
+    g_string_append_printf(cmd, " -device vfio-pci,id=d0,fd=%d,iommufd=i0,"
+                           "bus=rp0,addr=0.0", fd);
     return cmd;
 }
 
