@@ -54,7 +54,8 @@ fi
 [ -f "$hmlib" ] || die "$hmlib is missing; run make fuzz-build"
 
 # name | fuzz target | host model's host file (none: no model) |
-# SMMUV3_FUZZ_OPTS | QEMU_FUZZ_ARGS | QEMU_FUZZ_OBJECTS (generic-fuzz)
+# SMMUV3_FUZZ_OPTS | QEMU_FUZZ_ARGS | QEMU_FUZZ_OBJECTS (generic-fuzz) |
+# more environment (VAR=VALUE ...)
 devs="-device e1000e,bus=pcie.0,addr=4.0,romfile=
  -device ich9-ahci,id=s0,bus=pcie.0,addr=5.0
  -blockdev null-co,node-name=null0 -device ide-hd,drive=null0,bus=s0.0
@@ -69,6 +70,7 @@ targets=(
     "smmuv3-accel-ops|smmuv3-accel-ops|$hosts/qemu.conf|||"
     "accel-small|smmuv3-accel-ops|$hosts/fuzz-small.conf|ril=off,oas=44,ssidsize=8||"
     "accel-ats|smmuv3-accel-ops|$hosts/fuzz-ats.conf|ats=on,ssidsize=8||"
+    "accel-hotplug|smmuv3-accel-ops|$hosts/qemu.conf|x-batch-invalidations=off|||SMMUV3_FUZZ_HOTPLUG=1"
     "smmuv3-ops|smmuv3-ops||||"
     "generic-accel|generic-fuzz|$hosts/qemu.conf||-M virt -nodefaults -object iommufd,id=i0 -device arm-smmuv3,primary-bus=pcie.0,accel=on -device vfio-pci,id=d0,fd=100,iommufd=i0,bus=pcie.0,addr=1.0 $devs|$objects"
     "generic-emulated|generic-fuzz|||-M virt -nodefaults -device arm-smmuv3,primary-bus=pcie.0 $devs|$objects"
@@ -149,7 +151,7 @@ tap=()
 # the smoke speaks TAP on stdout; the tables go to stderr
 if [ "$smoke" = 1 ]; then exec 3>&1 1>&2; fi
 for t in "${chosen[@]}"; do
-    IFS='|' read -r name target hostconf opts args objs <<<"$t"
+    IFS='|' read -r name target hostconf opts args objs extra <<<"$t"
     if [ "$smoke" = 1 ]; then
         corpus=$run/corpus-$name
     else
@@ -175,6 +177,10 @@ for t in "${chosen[@]}"; do
     fi
     if [ -n "$args" ]; then
         env+=(QEMU_FUZZ_ARGS="$args" QEMU_FUZZ_OBJECTS="$objs")
+    fi
+    if [ -n "$extra" ]; then
+        read -r -a more <<<"$extra"
+        env+=("${more[@]}")
     fi
     log=$run/$name.log
     echo "fuzz: $name for ${seconds}s ($(find "$corpus" -type f | wc -l) corpus inputs)" >&2
