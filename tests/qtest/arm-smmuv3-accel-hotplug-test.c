@@ -801,6 +801,59 @@ static void test_cmdqv_plug_needs_host_cmdqv(void)
 }
 
 /*
+ * The host refuses @call (the VINTF page's mmap, the CMDQV's vEVENTQ; the
+ * model's log calls it @logged_as) at the plug that makes the vIOMMU: the
+ * plug fails and leaves no vIOMMU (so the VINTF page was unmapped too: the
+ * mapping would hold it); the next plug gets everything.
+ */
+static void cmdqv_host_failure_frees_all(const char *call,
+                                         const char *logged_as)
+{
+    ModelQemu m;
+    g_autofree char *s1 = NULL, *host = NULL, *err = NULL;
+    g_autofree char *prof = g_build_filename(g_getenv("HOSTMODEL_DIR"),
+                                             "profiles", "grace-cmdqv.conf",
+                                             NULL);
+
+    if (!model_available()) {
+        return;
+    }
+    model_init_dir(&m);
+    s1 = model_sysfsdev(&m, "0000:02:00.0", "vfio1", 2);
+    host = two_smmu_host(&m, prof);
+    model_start_host(&m, host, "-M virt -accel tcg -display none -nodefaults "
+                     "-object iommufd,id=i0 "
+                     "-device arm-smmuv3,primary-bus=pcie.0,accel=on,"
+                     "cmdqv=on "
+                     "-device pcie-root-port,id=rp0,chassis=1,addr=1.0");
+    power_off_slot(m.qts);
+    g_assert_cmpint(hm_client_fail_nth(m.hm, call, 1, ENOMEM), ==, 0);
+    err = plug_as(&m, "d0", s1, "rp0");
+    g_assert_nonnull(err);
+    g_assert_cmpuint(model_call_errors(m.hm, logged_as), ==, 1);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    g_assert_cmpint(model_count(&m, "VEVENTQ"), ==, 0);
+    g_assert_cmpint(model_count(&m, "HWPT_PAGING"), ==, 0);
+    plug(&m, s1);
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 1);
+    g_assert_cmpint(model_count(&m, "VEVENTQ"), ==, 1);
+    qtest_qmp_device_del(m.qts, "d0");
+    g_assert_cmpint(model_count(&m, "VIOMMU"), ==, 0);
+    model_stop(&m);
+}
+
+static void test_cmdqv_mmap_failure_frees_all(void)
+{
+    cmdqv_host_failure_frees_all("IOMMUFD_MMAP", "mmap");
+}
+
+static void test_cmdqv_veventq_failure_frees_all(void)
+{
+    cmdqv_host_failure_frees_all("IOMMU_VEVENTQ_ALLOC",
+                                 "IOMMU_VEVENTQ_ALLOC");
+}
+
+/*
  * A host of two CMDQV SMMUs: smmu0 holds one StreamID a VM, smmu1 gives
  * a VM one queue; vfio0 and vfio1 on smmu0, vfio2 on smmu1
  */
@@ -957,6 +1010,11 @@ int main(int argc, char **argv)
                    test_cmdqv_host_too_small);
     qtest_add_func("/arm-smmuv3-accel/hotplug/cmdqv-sid-table-full",
                    test_cmdqv_sid_table_full);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/cmdqv-mmap-failure-frees-all",
+                   test_cmdqv_mmap_failure_frees_all);
+    qtest_add_func("/arm-smmuv3-accel/hotplug/"
+                   "cmdqv-veventq-failure-frees-all",
+                   test_cmdqv_veventq_failure_frees_all);
     qtest_add_func("/arm-smmuv3-accel/hotplug/cmdqv-cold-plug-learns-once",
                    test_cmdqv_cold_plug_learns_once);
     qtest_add_func("/arm-smmuv3-accel/hotplug/other-aidr-refused",
